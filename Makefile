@@ -1,0 +1,67 @@
+# sensi: plain Makefile. Targets: all (the sensi binary), test, asan, bench,
+# demo, clean, setup. System libraries via pkg-config.
+CC      ?= cc
+PKGS    := openblas zlib libcjson liblbfgs libpng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT     ?= -O3
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-sign-compare -fno-fast-math $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm -lpthread
+BUILD   ?= build
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+HDRS     := $(wildcard src/*/*.h tests/*.h)
+
+.PHONY: all test asan bench demo clean setup tests
+all: sensi
+
+setup:
+	@sh scripts/setup.sh
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsensi.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sensi: $(CLI_OBJ) $(BUILD)/libsensi.a
+	$(CC) $(CFLAGS) $(CLI_OBJ) $(BUILD)/libsensi.a -o $@ $(LDLIBS)
+
+sensi: $(BUILD)/sensi
+	cp $(BUILD)/sensi sensi
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libsensi.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libsensi.a -o $@ $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+tests: $(TEST_BIN) $(BUILD)/sensi
+
+# make test: install dependencies, build, run every unit test and the
+# end-to-end CLI tests against real data.
+test: setup
+	@$(MAKE) --no-print-directory tests
+	@sh tests/run.sh $(BUILD)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: setup
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" tests
+	@SENSI_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh build-asan
+
+bench: setup all
+	@sh scripts/setup.sh bench
+	@sh bench/run.sh
+
+demo: setup all
+	@sh scripts/demo.sh
+
+clean:
+	rm -rf build build-asan sensi

@@ -1,0 +1,51 @@
+/* cli.h: shared pieces of the subcommands: typed option parsing that exits
+ * with status 2 and a one-line message, the data options every command
+ * takes, and JSON helpers. Only src/cli/ prints to the user or exits. */
+#ifndef SENSI_CLI_H
+#define SENSI_CLI_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+#include "../data/dataset.h"
+
+#define SENSI_VERSION "0.1.0"
+
+/* Print "sensi: msg" to stderr and exit(2). */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* die with e's message. */
+void die_err(const sn_err *e) __attribute__((noreturn));
+
+/* Parse optarg as an integer / double within [lo, hi]; die naming the option. */
+long parse_long(const char *opt, const char *s, long lo, long hi);
+double parse_double(const char *opt, const char *s, double lo, double hi);
+uint64_t parse_u64(const char *opt, const char *s);
+
+/* The data options shared by train, eval and later commands. */
+typedef struct data_opts {
+    const char *name;      /* --data (default fashion-mnist) */
+    const char *dir;       /* --data-dir (NULL: installed locations) */
+    int train_size;        /* --train-size (0: all) */
+    int test_size;         /* --test-size (0: all) */
+    int standardize;       /* --preprocess standardize */
+    double random_labels;  /* --random-labels P */
+    uint64_t seed;         /* labels are randomised from the run seed */
+} data_opts;
+
+void data_opts_defaults(data_opts *o);
+
+/* Load train and test splits per o (subsets, preprocessing, random labels on
+ * the training split with the stream derived from seed). Dies on error. */
+void cli_load_data(const data_opts *o, dataset *train, dataset *test);
+
+/* Print a cJSON object on one line to stdout and free it. */
+void print_json(cJSON *obj);
+
+/* Number of online CPUs. */
+int cli_ncpu(void);
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+#endif

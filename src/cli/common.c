@@ -1,0 +1,114 @@
+/* common.c: option parsing, error exits and data loading shared by the
+ * subcommands. Every parse checks the whole string (strtol/strtod end
+ * pointers) and the range, and names the option in its message. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sensi: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+void die_err(const sn_err *e) { die("%s", e->msg[0] ? e->msg : "unknown error"); }
+
+long parse_long(const char *opt, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0')
+        die("%s: '%s' is not an integer", opt, s);
+    if (v < lo || v > hi)
+        die("%s: %ld is out of range (%ld..%ld)", opt, v, lo, hi);
+    return v;
+}
+
+double parse_double(const char *opt, const char *s, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v))
+        die("%s: '%s' is not a number", opt, s);
+    if (v < lo || v > hi)
+        die("%s: %g is out of range (%g..%g)", opt, v, lo, hi);
+    return v;
+}
+
+uint64_t parse_u64(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-')
+        die("%s: '%s' must be a non-negative integer", opt, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end != '\0')
+        die("%s: '%s' is not a non-negative integer", opt, s);
+    return (uint64_t)v;
+}
+
+void data_opts_defaults(data_opts *o)
+{
+    o->name = "fashion-mnist";
+    o->dir = NULL;
+    o->train_size = 0;
+    o->test_size = 0;
+    o->standardize = 0;
+    o->random_labels = 0.0;
+    o->seed = 1;
+}
+
+void cli_load_data(const data_opts *o, dataset *train, dataset *test)
+{
+    sn_err e = {0};
+    ds_kind kind;
+    if (dataset_kind_parse(o->name, &kind, &e))
+        die_err(&e);
+    if (dataset_load(kind, o->dir, 1, train, &e))
+        die_err(&e);
+    if (dataset_load(kind, o->dir, 0, test, &e))
+        die_err(&e);
+    if (o->train_size > train->n)
+        die("--train-size %d exceeds the %d training examples of %s", o->train_size, train->n,
+            o->name);
+    if (o->test_size > test->n)
+        die("--test-size %d exceeds the %d test examples of %s", o->test_size, test->n, o->name);
+    if (dataset_take(train, o->train_size, &e) || dataset_take(test, o->test_size, &e))
+        die_err(&e);
+    if (o->standardize && dataset_standardize(train, test, &e))
+        die_err(&e);
+    if (o->random_labels > 0) {
+        rng r;
+        rng_seed(&r, rng_derive(o->seed, 4));
+        dataset_random_labels(train, o->random_labels, &r);
+    }
+}
+
+void print_json(cJSON *obj)
+{
+    char *s = cJSON_PrintUnformatted(obj);
+    if (!s)
+        die("out of memory printing JSON");
+    puts(s);
+    fflush(stdout);
+    free(s);
+    cJSON_Delete(obj);
+}
+
+int cli_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}

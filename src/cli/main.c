@@ -1,0 +1,68 @@
+/* main.c: the sensi binary: dispatch to one cmd_<name> per subcommand.
+ * Before anything else it makes sure OpenBLAS runs kernels this CPU can
+ * execute fast (see src/core/blas.h): if OpenBLAS fell back to a generic
+ * kernel and OPENBLAS_CORETYPE is unset, it sets the variable and re-executes
+ * itself once (SENSI_BLAS_REEXEC guards against loops). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/blas.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: sensi <command> [options]\n"
+"\n"
+"sensi trains fully connected networks and measures how sensitive they are to\n"
+"their inputs (Novak et al., ICLR 2018).\n"
+"\n"
+"commands:\n"
+"  train      train one network on MNIST / Fashion-MNIST / CIFAR, print metrics (JSON)\n"
+"  eval       evaluate a saved network (safetensors) on its data\n"
+"  version    print version and BLAS information\n"
+"\n"
+"`sensi <command> --help` lists a command's options with their defaults.\n"
+"Environment: SENSI_DATA_DIR (dataset root), OPENBLAS_CORETYPE (BLAS kernel,\n"
+"chosen automatically when OpenBLAS does not recognise the CPU).\n");
+}
+
+static void ensure_fast_blas(char **argv)
+{
+    if (getenv("OPENBLAS_CORETYPE") || getenv("SENSI_BLAS_REEXEC"))
+        return;
+    const char *ct = blas_auto_coretype();
+    if (!ct)
+        return;
+    setenv("OPENBLAS_CORETYPE", ct, 1);
+    setenv("SENSI_BLAS_REEXEC", "1", 1);
+    execv("/proc/self/exe", argv);
+    /* exec failed: go on with the generic kernels */
+}
+
+int main(int argc, char **argv)
+{
+    ensure_fast_blas(argv);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("sensi %s\nBLAS: %s (kernel %s, %d threads)\n", SENSI_VERSION, blas_config(),
+               blas_corename(), blas_get_threads());
+        return 0;
+    }
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval"))
+        return cmd_eval(argc - 1, argv + 1);
+    fprintf(stderr, "sensi: unknown command '%s' (see sensi --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,187 @@
+/* fileio.c: whole-file reads through zlib (so .gz and plain files look the
+ * same to loaders) and crash-safe writes (temp file, fsync, rename).
+ * Not a streaming API: sensi's files (datasets, models) fit in memory. */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+int file_exists(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int read_plain(FILE *f, const char *path, unsigned char **buf, size_t *len, sn_err *e)
+{
+    size_t cap = 1 << 20, n = 0;
+    unsigned char *b = malloc(cap);
+    if (!b)
+        return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+    for (;;) {
+        if (n == cap) {
+            unsigned char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                free(b);
+                return err_set(e, SN_EIO, "%s: read error: %s", path, strerror(errno));
+            }
+            break;
+        }
+    }
+    *buf = b;
+    *len = n;
+    return SN_OK;
+}
+
+static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
+                     unsigned char **buf, size_t *len, sn_err *e)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+        return err_set(e, SN_ENOMEM, "%s: zlib init failed", path);
+    size_t cap = srclen * 4 + 1024, n = 0;
+    unsigned char *b = malloc(cap);
+    if (!b) {
+        inflateEnd(&zs);
+        return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+    }
+    zs.next_in = (unsigned char *)src;
+    zs.avail_in = (uInt)srclen; /* dataset files are far below 4 GiB */
+    int rc;
+    for (;;) {
+        if (n == cap) {
+            unsigned char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                inflateEnd(&zs);
+                return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+            }
+            b = nb;
+            cap *= 2;
+        }
+        zs.next_out = b + n;
+        zs.avail_out = (uInt)(cap - n);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        n = cap - zs.avail_out;
+        if (rc == Z_STREAM_END)
+            break;
+        if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+            rc = Z_DATA_ERROR; /* input ended before the stream did */
+            break;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            break;
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        free(b);
+        return err_set(e, SN_EFORMAT,
+                       "%s: corrupt or truncated gzip data (zlib: %s); re-download or "
+                       "reinstall the file",
+                       path, zs.msg ? zs.msg : "unexpected end of stream");
+    }
+    *buf = b;
+    *len = n;
+    return SN_OK;
+}
+
+int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int code = errno == ENOENT ? SN_ENOTFOUND : SN_EIO;
+        return err_set(e, code, "%s: cannot open: %s", path, strerror(errno));
+    }
+    unsigned char *raw = NULL;
+    size_t rawlen = 0;
+    int rc = read_plain(f, path, &raw, &rawlen, e);
+    fclose(f);
+    if (rc)
+        return rc;
+    if (rawlen >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        rc = read_gzip(raw, rawlen, path, buf, len, e);
+        free(raw);
+        return rc;
+    }
+    *buf = raw;
+    *len = rawlen;
+    return SN_OK;
+}
+
+int file_write_atomic(const char *path, const void *const *parts, const size_t *lens,
+                      int nparts, sn_err *e)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp)
+        return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        int rc = err_set(e, SN_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    for (int i = 0; i < nparts; i++) {
+        const unsigned char *p = parts[i];
+        size_t left = lens[i];
+        while (left > 0) {
+            ssize_t w = write(fd, p, left);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                int rc = err_set(e, SN_EIO, "%s: write failed: %s", path, strerror(errno));
+                close(fd);
+                unlink(tmp);
+                free(tmp);
+                return rc;
+            }
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int rc = err_set(e, SN_EIO, "%s: fsync/close failed: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    if (rename(tmp, path) != 0) {
+        int rc = err_set(e, SN_EIO, "%s: rename failed: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    /* Make the rename itself durable. */
+    char *dcopy = strdup(path);
+    if (dcopy) {
+        int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dcopy);
+    }
+    free(tmp);
+    return SN_OK;
+}

