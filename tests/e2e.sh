@@ -79,7 +79,7 @@ mkdir -p "$T/cifar"
 python3 -c 'import sys,os
 for f in ["data_batch_%d.bin" % i for i in range(1,6)] + ["test_batch.bin"]:
     open(os.path.join(sys.argv[1], f), "wb").write(bytes((i % 10 if j == 0 else (i * 7 + j) % 256) for i in range(20) for j in range(3073)))' "$T/cifar"
-expect_fail eval-shape-mismatch "inputs" $SENSI eval "$T/net.safetensors" --data cifar10 --data-dir "$T/cifar"
+expect_fail eval-shape-mismatch "inputs" $SENSI eval "$T/net.safetensors" --data cifar10 --data-dir "$T/cifar" --train-size 10 --test-size 10
 # truncated model file
 head -c 5000 "$T/net.safetensors" >"$T/trunc.safetensors"
 expect_fail eval-truncated "trunc.safetensors" $SENSI eval "$T/trunc.safetensors"
@@ -109,11 +109,15 @@ h3=$(tail -c $((4 * np)) "$T/det3.safetensors" | sha256sum)
 [ "$h1" != "$h3" ] && ok seed-matters || bad seed-matters "another seed gave the same weights"
 
 # --- every optimizer and activation runs end to end ---
-for opt in sgd adam rmsprop lbfgs; do
-    $SENSI train --train-size 300 --width 32 --steps 30 --opt $opt --act hardsigmoid --bias -q >"$T/out" 2>"$T/err"
-    pycheck "opt-$opt" 'j["status"] in ("fit","not_fit") and j["test_acc"] > 0.1'
+for opt in sgd:0.1 adam:0.002 rmsprop:0.002 lbfgs:1; do
+    $SENSI train --train-size 300 --width 32 --steps 100 --opt ${opt%:*} --lr ${opt#*:} --bias -q >"$T/out" 2>"$T/err"
+    pycheck "opt-${opt%:*}" 'j["status"] in ("fit","not_fit") and j["test_acc"] > 0.5'
 done
-$SENSI train --train-size 300 --width 32 --steps 50 --lr 1e5 --opt sgd -q >"$T/out" 2>"$T/err"
+for act in relu6 hardtanh hardsigmoid tanh; do
+    $SENSI train --train-size 300 --width 32 --steps 200 --lr 0.05 --act $act -q >"$T/out" 2>"$T/err"
+    pycheck "act-$act" 'j["config"]["act"] == "'$act'" and j["test_acc"] > 0.4'
+done
+$SENSI train --train-size 300 --width 32 --depth 6 --steps 200 --lr 10 -q >"$T/out" 2>"$T/err"
 pycheck diverged-is-a-result 'j["status"] == "diverged" and j["test_acc"] is None'
 
 # --- MNIST ---

@@ -9,7 +9,8 @@
  * Workspaces are allocated once per batch size, never inside a step. */
 #include "mlp.h"
 
-#include <cblas.h>
+#include "../core/blas.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,8 +152,8 @@ void mlp_forward(const mlp *m, mlp_work *w, const float *x, int n)
                 memcpy(dst + (size_t)i * dout, b, sizeof(float) * dout);
             beta = 1.0f;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, dout, din, 1.0f, in, din,
-                    mlp_w(m, m->params, l), din, beta, dst, dout);
+        blas_sgemm(0, 1, n, dout, din, 1.0f, in, din, mlp_w(m, m->params, l), din, beta, dst,
+                   dout);
         if (l < L - 1) {
             float *h = w->h + w->a_off[l];
             act_forward(m->cfg.act, dst, h, (size_t)n * dout);
@@ -213,8 +214,7 @@ double mlp_loss_grad(const mlp *m, mlp_work *w, const float *x, const uint8_t *y
         int din = m->dims[l], dout = m->dims[l + 1];
         const float *in = l == 0 ? x : w->h + w->a_off[l - 1]; // in (N, din)
         /* dW (dout,din) = g^T in, accumulated onto beta * dW */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dout, din, n, 1.0f, g, dout, in,
-                    din, beta, mlp_w(m, grad, l), din);
+        blas_sgemm(1, 0, dout, din, n, 1.0f, g, dout, in, din, beta, mlp_w(m, grad, l), din);
         if (m->cfg.bias) {
             float *db = mlp_b(m, grad, l); // db (dout)
             for (int j = 0; j < dout; j++)
@@ -227,8 +227,8 @@ double mlp_loss_grad(const mlp *m, mlp_work *w, const float *x, const uint8_t *y
         }
         if (l > 0) {
             /* dh (N,din) = g W, then through the activation of layer l-1 */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, din, dout, 1.0f, g, dout,
-                        mlp_w(m, m->params, l), din, 0.0f, gn, din);
+            blas_sgemm(0, 0, n, din, dout, 1.0f, g, dout, mlp_w(m, m->params, l), din, 0.0f, gn,
+                       din);
             act_backward(m->cfg.act, w->a + w->a_off[l - 1], gn, gn, (size_t)n * din);
             float *t = g;
             g = gn;
