@@ -73,6 +73,11 @@ pycheck json-fields 'all(k in j for k in ("config","steps","status","train_acc",
 
 # the saved model: valid safetensors, and eval reproduces train's metrics
 python3 tests/check_safetensors.py "$T/net.safetensors" >"$T/st" 2>&1 && ok safetensors-layout || bad safetensors-layout "$(cat "$T/st")"
+# with Debian's PyTorch (installed by `make bench`), also load it into nn.Linear layers
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    /usr/bin/python3 tests/check_safetensors.py "$T/net.safetensors" >"$T/st" 2>&1 && grep -qi torch "$T/st" \
+        && ok safetensors-torch || bad safetensors-torch "$(cat "$T/st")"
+fi
 $SENSI eval "$T/net.safetensors" >"$T/out" 2>"$T/err" || bad eval "exit $?: $(cat "$T/err")"
 pycheck eval-matches "abs(j['test_acc'] - $(json "$T/train.json" test_acc)) < 1e-9 and abs(j['train_acc'] - $(json "$T/train.json" train_acc)) < 1e-9"
 mkdir -p "$T/cifar"

@@ -103,7 +103,7 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
     return SN_OK;
 }
 
-int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e)
+static int read_file(const char *path, int gunzip, unsigned char **buf, size_t *len, sn_err *e)
 {
     *buf = NULL;
     *len = 0;
@@ -118,7 +118,7 @@ int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e)
     fclose(f);
     if (rc)
         return rc;
-    if (rawlen >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+    if (gunzip && rawlen >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
         rc = read_gzip(raw, rawlen, path, buf, len, e);
         free(raw);
         return rc;
@@ -126,6 +126,16 @@ int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e)
     *buf = raw;
     *len = rawlen;
     return SN_OK;
+}
+
+int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e)
+{
+    return read_file(path, 1, buf, len, e);
+}
+
+int file_read_raw(const char *path, unsigned char **buf, size_t *len, sn_err *e)
+{
+    return read_file(path, 0, buf, len, e);
 }
 
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens,

@@ -12,6 +12,10 @@
  * (corrupt or truncated gzip stream), SN_ENOMEM. The message names the path. */
 int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e);
 
+/* As file_read_all, but never decompresses (for formats whose first bytes
+ * may happen to equal the gzip magic, such as safetensors' header length). */
+int file_read_raw(const char *path, unsigned char **buf, size_t *len, sn_err *e);
+
 /* Write the concatenation of nparts buffers to path atomically: write
  * "path.tmp.PID", fsync, rename over path, fsync the directory. On any error
  * the temporary file is removed and path is untouched. */
