@@ -204,16 +204,23 @@ static void test_optimizer_steps(void **state)
     assert_float_equal(w[0], 1 - 0.29 * 0.5, 1e-6);
     assert_float_equal(w[1], -2 + 0.29, 1e-6);
     assert_float_equal(w[2], 0.5 - 0.58, 1e-6);
-    /* the fused path (gradient written into the velocity with beta = mu) is the same rule */
-    float beta, v[3];
-    float *tgt = optim_grad_target(&o, NULL, &beta);
-    assert_ptr_equal(tgt, o.m);
-    assert_float_equal(beta, 0.9, 1e-7);
-    for (int i = 0; i < 3; i++)
-        v[i] = o.m[i] = beta * o.m[i] + g[i]; /* what the GEMM does: v3 = 2.71 g */
-    (void)v;
-    optim_step(&o, w, o.m);
-    assert_float_equal(w[0], 1 - 0.1 * (2.9 + 2.71) * 0.5, 1e-6);
+    /* the fused path: the GEMM accumulates g into the slab with beta = 1 */
+    optim_free(&o);
+    assert_int_equal(optim_init(&o, &c, 3, &e), SN_OK);
+    w[0] = 1, w[1] = -2, w[2] = 0.5f;
+    float beta;
+    for (int s = 0; s < 3; s++) {
+        float *tgt = optim_grad_target(&o, NULL, &beta);
+        assert_ptr_equal(tgt, o.m);
+        assert_float_equal(beta, 1.0, 0);
+        for (int i = 0; i < 3; i++)
+            tgt[i] = beta * tgt[i] + g[i]; /* what the GEMM does */
+        optim_step(&o, w, tgt);
+    }
+    /* v1 = g, v2 = 1.9 g, v3 = 2.71 g: w3 = w0 - 0.1 (1 + 1.9 + 2.71) g */
+    assert_float_equal(w[0], 1 - 0.1 * 5.61 * 0.5, 1e-6);
+    assert_float_equal(w[1], -2 + 0.1 * 5.61, 1e-6);
+    assert_float_equal(w[2], 0.5 - 0.1 * 5.61 * 2, 1e-6);
     optim_free(&o);
     /* adam lr 0.01, first step: m = 0.1 g, v = 0.001 g^2,
        lr_t = 0.01 sqrt(0.001)/0.1, update = lr_t m / (sqrt(v) + 1e-8) ~= 0.01 sign(g) */

@@ -5,7 +5,6 @@
 
 #include <cblas.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* OpenBLAS extensions (declared in its cblas.h on Debian, repeated here for
@@ -15,49 +14,19 @@ char *openblas_get_config(void);
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
 
-/* The BLAS thread setting is process-wide in OpenBLAS itself; these mirror
- * it so that blas_sgemm can drop to one thread for small products and come
- * back. 0 = not read yet. */
-static int g_max_threads = 0, g_cur_threads = 0;
-static long g_mt_min = -1;
-
 const char *blas_corename(void) { return openblas_get_corename(); }
 const char *blas_config(void) { return openblas_get_config(); }
-
-int blas_get_threads(void)
-{
-    if (g_max_threads == 0)
-        g_max_threads = g_cur_threads = openblas_get_num_threads();
-    return g_max_threads;
-}
+int blas_get_threads(void) { return openblas_get_num_threads(); }
 
 void blas_set_threads(int n)
 {
-    if (n >= 1) {
+    if (n >= 1)
         openblas_set_num_threads(n);
-        g_max_threads = g_cur_threads = n;
-    }
-}
-
-long blas_mt_min(void)
-{
-    if (g_mt_min < 0) {
-        const char *s = getenv("SENSI_GEMM_MT_MIN");
-        char *end;
-        long v = s ? strtol(s, &end, 10) : -1;
-        g_mt_min = (s && *s && *end == '\0' && v >= 0) ? v : 16L * 1000 * 1000;
-    }
-    return g_mt_min;
 }
 
 void blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    int want = (double)M * N * K < (double)blas_mt_min() ? 1 : blas_get_threads();
-    if (want != g_cur_threads) {
-        openblas_set_num_threads(want);
-        g_cur_threads = want;
-    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C,
                 ldc);

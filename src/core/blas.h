@@ -22,17 +22,11 @@ int blas_get_threads(void);
 void blas_set_threads(int n);
 
 /* Row-major C (M,N) = alpha op(A) op(B) + beta C through cblas_sgemm, where
- * op(A) is (M,K) (A^T if trans_a) and op(B) is (K,N). Products of fewer than
- * blas_mt_min() multiply-adds run on one thread: at batch 128 and width 100
- * OpenBLAS's thread hand-off costs more than the second core gives. The
- * choice depends only on the shape, so results stay reproducible for a given
- * thread setting. */
+ * op(A) is (M,K) (A^T if trans_a) and op(B) is (K,N). The one place sensi
+ * calls GEMM. (Dropping to one thread for small products was measured and
+ * gave nothing consistent at batch 128 on 2 cores, so it is not done.) */
 void blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc);
-
-/* The multiply-add count from which blas_sgemm uses all threads
- * (SENSI_GEMM_MT_MIN overrides the default). */
-long blas_mt_min(void);
 
 /* Pure decision: given the kernel OpenBLAS picked and the CPU's features,
  * the OPENBLAS_CORETYPE value to ask for, or NULL to keep the current one.

@@ -89,7 +89,7 @@ void optim_free(optim *o)
 float *optim_grad_target(optim *o, float *grad, float *beta)
 {
     if (o->cfg.kind == OPT_MOMENTUM) {
-        *beta = (float)o->cfg.momentum;
+        *beta = 1.0f;
         return o->m;
     }
     *beta = 0.0f;
@@ -116,8 +116,12 @@ void optim_step(optim *o, float *restrict w, const float *g)
                 w[i] -= lr * v[i];
             }
         } else {
-            for (size_t i = 0; i < n; i++)
+            /* fused: v holds mu v_prev + g; leave mu v for the next GEMM */
+            const float mu = (float)o->cfg.momentum;
+            for (size_t i = 0; i < n; i++) {
                 w[i] -= lr * v[i];
+                v[i] *= mu;
+            }
         }
         break;
     }

@@ -41,7 +41,8 @@ typedef struct optim {
     optim_config cfg;
     size_t n;      /* slab length */
     long t;        /* steps taken */
-    float *m;      /* m (n): momentum velocity / adam first moment / rmsprop mean square */
+    float *m;      /* m (n): momentum velocity (mu v between fused steps) / adam first
+                      moment / rmsprop mean square */
     float *v;      /* v (n): adam second moment (NULL otherwise) */
 } optim;
 
@@ -49,13 +50,17 @@ int optim_init(optim *o, const optim_config *c, size_t n, sn_err *e);
 void optim_free(optim *o);
 
 /* Where the next gradient should be written and with which accumulation
- * factor: for momentum the gradient GEMMs write straight into the velocity
- * (v = mu v + g, *beta = mu), saving a pass over the slab; otherwise grad
- * itself with *beta = 0. */
+ * factor. For momentum the gradient GEMMs accumulate straight into the
+ * velocity with *beta = 1: optim_step leaves the slab holding mu v, so the
+ * GEMM's C += g completes v = mu v + g without a separate scaling pass over C
+ * (OpenBLAS makes one for any beta other than 1). Otherwise: grad itself,
+ * *beta = 0. */
 float *optim_grad_target(optim *o, float *grad, float *beta);
 
 /* Apply one update to w (n) with gradient g (n). If g is the slab returned
- * by optim_grad_target for momentum, the velocity is already updated. */
+ * by optim_grad_target for momentum, it holds the updated velocity v; the
+ * step applies w -= lr v and then scales the slab to mu v for the next
+ * accumulation. (With any other g, momentum keeps v itself in the slab.) */
 void optim_step(optim *o, float *w, const float *g);
 
 #endif
