@@ -26,17 +26,6 @@ static void usage(FILE *f)
 "  -h, --help           this help\n");
 }
 
-static cJSON *meta_config(const model_meta *mm, const char *path)
-{
-    const char *s = model_meta_get(mm, "sensi.config");
-    if (!s)
-        return NULL;
-    cJSON *c = cJSON_Parse(s);
-    if (!c || !cJSON_IsObject(c))
-        die("%s: metadata sensi.config is not a JSON object", path);
-    return c;
-}
-
 static void add_num(cJSON *o, const char *k, double v)
 {
     if (isfinite(v))
@@ -73,26 +62,12 @@ int cmd_eval(int argc, char **argv)
     sn_err e = {0};
     mlp m;
     model_meta mm = {0};
-    if (model_load(path, &m, &mm, &e))
-        die_err(&e);
+    cli_load_model(path, &m, &mm);
     data_opts d;
     data_opts_defaults(&d);
-    cJSON *cfg = meta_config(&mm, path);
-    if (cfg) {
-        cJSON *v;
-        if ((v = cJSON_GetObjectItem(cfg, "data")) && cJSON_IsString(v))
-            d.name = v->valuestring;
-        if ((v = cJSON_GetObjectItem(cfg, "train_size")) && cJSON_IsNumber(v))
-            d.train_size = v->valueint;
-        if ((v = cJSON_GetObjectItem(cfg, "test_size")) && cJSON_IsNumber(v))
-            d.test_size = v->valueint;
-        if ((v = cJSON_GetObjectItem(cfg, "preprocess")) && cJSON_IsString(v))
-            d.standardize = strcmp(v->valuestring, "standardize") == 0;
-        if ((v = cJSON_GetObjectItem(cfg, "random_labels")) && cJSON_IsNumber(v))
-            d.random_labels = v->valuedouble;
-        if ((v = cJSON_GetObjectItem(cfg, "seed")) && cJSON_IsString(v))
-            d.seed = parse_u64("sensi.config seed", v->valuestring);
-    }
+    data_opts_from_meta(&mm, path, &d);
+    const char *cfg_s = model_meta_get(&mm, "sensi.config");
+    cJSON *cfg = cfg_s ? cJSON_Parse(cfg_s) : NULL;
     if (name)
         d.name = name;
     d.dir = dir;
@@ -103,10 +78,7 @@ int cmd_eval(int argc, char **argv)
 
     dataset train, test;
     cli_load_data(&d, &train, &test);
-    if (train.d != m.cfg.d || train.k != m.cfg.k)
-        die("%s: the network takes %d inputs and gives %d classes, but %s has %d inputs and %d "
-            "classes",
-            path, m.cfg.d, m.cfg.k, d.name, train.d, train.k);
+    cli_check_model_data(path, &m, &train, d.name);
     mlp_work w;
     if (mlp_work_init(&w, &m, 1024, &e))
         die_err(&e);

@@ -3,11 +3,14 @@
  * pointers) and the range, and names the option in its message. */
 #include "cli.h"
 
+#include "../nn/model_io.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void die(const char *fmt, ...)
@@ -111,4 +114,46 @@ int cli_ncpu(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+void data_opts_from_meta(const model_meta *mm, const char *path, data_opts *o)
+{
+    const char *s = model_meta_get(mm, "sensi.config");
+    if (!s)
+        return;
+    cJSON *c = cJSON_Parse(s);
+    if (!c || !cJSON_IsObject(c))
+        die("%s: metadata sensi.config is not a JSON object", path);
+    static char name[64];
+    cJSON *v;
+    if ((v = cJSON_GetObjectItem(c, "data")) && cJSON_IsString(v)) {
+        snprintf(name, sizeof name, "%s", v->valuestring);
+        o->name = name;
+    }
+    if ((v = cJSON_GetObjectItem(c, "train_size")) && cJSON_IsNumber(v))
+        o->train_size = v->valueint;
+    if ((v = cJSON_GetObjectItem(c, "test_size")) && cJSON_IsNumber(v))
+        o->test_size = v->valueint;
+    if ((v = cJSON_GetObjectItem(c, "preprocess")) && cJSON_IsString(v))
+        o->standardize = strcmp(v->valuestring, "standardize") == 0;
+    if ((v = cJSON_GetObjectItem(c, "random_labels")) && cJSON_IsNumber(v))
+        o->random_labels = v->valuedouble;
+    if ((v = cJSON_GetObjectItem(c, "seed")) && cJSON_IsString(v))
+        o->seed = parse_u64("sensi.config seed", v->valuestring);
+    cJSON_Delete(c);
+}
+
+void cli_load_model(const char *path, mlp *m, model_meta *mm)
+{
+    sn_err e = {0};
+    if (model_load(path, m, mm, &e))
+        die_err(&e);
+}
+
+void cli_check_model_data(const char *path, const mlp *m, const dataset *ds, const char *name)
+{
+    if (ds->d != m->cfg.d || ds->k != m->cfg.k)
+        die("%s: the network takes %d inputs and gives %d classes, but %s has %d inputs and %d "
+            "classes",
+            path, m->cfg.d, m->cfg.k, name, ds->d, ds->k);
 }
