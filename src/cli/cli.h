@@ -39,6 +39,21 @@ void data_opts_defaults(data_opts *o);
  * the training split with the stream derived from seed). Dies on error. */
 void cli_load_data(const data_opts *o, dataset *train, dataset *test);
 
+/* Data options recorded in a model's metadata (sensi.config: dataset,
+ * subset sizes, preprocessing, random labels, seed) copied into o; keys that
+ * are absent keep o's values. Dies on malformed metadata. */
+struct model_meta;
+void data_opts_from_meta(const struct model_meta *mm, const char *path, data_opts *o);
+
+/* Load the model at path (dies with a clear message on error) and, when
+ * train/test are non-NULL, the data it was trained on per o (after
+ * data_opts_from_meta and the caller's overrides); dies if the model's input
+ * size or classes do not match the data. */
+struct mlp;
+void cli_load_model(const char *path, struct mlp *m, struct model_meta *mm);
+void cli_check_model_data(const char *path, const struct mlp *m, const dataset *ds,
+                          const char *data_name);
+
 /* Print a cJSON object on one line to stdout and free it. */
 void print_json(cJSON *obj);
 
@@ -47,5 +62,8 @@ int cli_ncpu(void);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_jacobian(int argc, char **argv);
+int cmd_transitions(int argc, char **argv);
+int cmd_slice(int argc, char **argv);
 
 #endif
