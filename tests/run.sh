@@ -20,15 +20,19 @@ for t in "$BUILD"/tests/test_*; do
         cat "$BUILD/tests/$name.log"
     fi
 done
-if sh tests/e2e.sh "$BUILD/sensi" >"$BUILD/tests/e2e.log" 2>&1; then
-    pass=$((pass + 1))
-    echo "PASS e2e ($(grep -c '^ok ' "$BUILD/tests/e2e.log") checks)"
-else
-    fail=$((fail + 1))
-    failed="$failed e2e"
-    echo "FAIL e2e"
-    cat "$BUILD/tests/e2e.log"
-fi
+for e in tests/e2e*.sh; do
+    name=$(basename "$e" .sh)
+    if sh "$e" "$BUILD/sensi" >"$BUILD/tests/$name.log" 2>&1; then
+        pass=$((pass + 1))
+        echo "PASS $name ($(grep -c '^ok ' "$BUILD/tests/$name.log") checks)"
+        grep '^measured:' "$BUILD/tests/$name.log"
+    else
+        fail=$((fail + 1))
+        failed="$failed $name"
+        echo "FAIL $name"
+        cat "$BUILD/tests/$name.log"
+    fi
+done
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
