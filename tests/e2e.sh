@@ -125,6 +125,17 @@ done
 $SENSI train --train-size 300 --width 32 --depth 6 --steps 200 --lr 10 -q >"$T/out" 2>"$T/err"
 pycheck diverged-is-a-result 'j["status"] == "diverged" and j["test_acc"] is None'
 
+# --- Ctrl-C: the run stops cleanly, reports "interrupted", still saves the model ---
+$SENSI train --train-size 5000 --width 256 --steps 1000000 --no-early-stop -q -o "$T/int.safetensors" >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 2
+kill -INT $pid
+wait $pid
+rc=$?
+if [ $rc -eq 130 ]; then ok interrupt-exit; else bad interrupt-exit "exit $rc"; fi
+pycheck interrupt-status 'j["status"] == "interrupted" and 0 < j["steps"] < 1000000'
+python3 tests/check_safetensors.py "$T/int.safetensors" >/dev/null 2>&1 && ok interrupt-saves || bad interrupt-saves "no valid model"
+
 # --- MNIST ---
 $SENSI train --data mnist --train-size 2000 --test-size 2000 --width 128 --steps 600 --lr 0.01 \
     --preprocess standardize -q >"$T/out" 2>"$T/err"
