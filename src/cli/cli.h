@@ -54,6 +54,9 @@ void cli_load_model(const char *path, struct mlp *m, struct model_meta *mm);
 void cli_check_model_data(const char *path, const struct mlp *m, const dataset *ds,
                           const char *data_name);
 
+/* Add k: v to o, or k: null when v is not finite (JSON has no NaN). */
+void json_add_num(cJSON *o, const char *k, double v);
+
 /* Print a cJSON object on one line to stdout and free it. */
 void print_json(cJSON *obj);
 

@@ -26,14 +26,6 @@ static void usage(FILE *f)
 "  -h, --help           this help\n");
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 int cmd_eval(int argc, char **argv)
 {
     static const struct option lo[] = {{"data", 1, 0, 'd'}, {"data-dir", 1, 0, 'D'},
@@ -91,11 +83,11 @@ int cmd_eval(int argc, char **argv)
     cJSON_AddStringToObject(root, "data", d.name);
     cJSON_AddNumberToObject(root, "n_train", train.n);
     cJSON_AddNumberToObject(root, "n_test", test.n);
-    add_num(root, "train_acc", tra);
-    add_num(root, "train_loss", trl);
-    add_num(root, "test_acc", tea);
-    add_num(root, "test_loss", tel);
-    add_num(root, "gap", tra - tea);
+    json_add_num(root, "train_acc", tra);
+    json_add_num(root, "train_loss", trl);
+    json_add_num(root, "test_acc", tea);
+    json_add_num(root, "test_loss", tel);
+    json_add_num(root, "gap", tra - tea);
     cJSON_AddNumberToObject(root, "n_params", (double)m.n_params);
     if (cfg)
         cJSON_AddItemToObject(root, "config", cfg);

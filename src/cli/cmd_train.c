@@ -124,14 +124,6 @@ static cJSON *config_json(const data_opts *d, const mlp_config *mc, const train_
     return c;
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 int cmd_train(int argc, char **argv)
 {
     data_opts d;
@@ -289,18 +281,18 @@ int cmd_train(int argc, char **argv)
     cJSON *met = cJSON_CreateObject();
     cJSON_AddStringToObject(met, "status", train_status_name(res.status));
     cJSON_AddNumberToObject(met, "steps", (double)res.steps);
-    add_num(met, "train_acc", res.train_acc);
-    add_num(met, "train_loss", res.train_loss);
-    add_num(met, "test_acc", test_acc);
-    add_num(met, "test_loss", test_loss);
-    add_num(met, "gap", res.train_acc - test_acc);
+    json_add_num(met, "train_acc", res.train_acc);
+    json_add_num(met, "train_loss", res.train_loss);
+    json_add_num(met, "test_acc", test_acc);
+    json_add_num(met, "test_loss", test_loss);
+    json_add_num(met, "gap", res.train_acc - test_acc);
     cJSON_AddNumberToObject(met, "n_train", train.n);
     cJSON_AddNumberToObject(met, "n_test", test.n);
     cJSON_AddNumberToObject(met, "n_params", (double)m.n_params);
-    add_num(met, "wall_s", t_wall);
-    add_num(met, "train_s", res.train_s);
-    add_num(met, "eval_s", res.eval_s);
-    add_num(met, "steps_per_s", res.train_s > 0 ? res.steps / res.train_s : NAN);
+    json_add_num(met, "wall_s", t_wall);
+    json_add_num(met, "train_s", res.train_s);
+    json_add_num(met, "eval_s", res.eval_s);
+    json_add_num(met, "steps_per_s", res.train_s > 0 ? res.steps / res.train_s : NAN);
     cJSON_AddStringToObject(met, "blas", blas_corename());
     cJSON_AddNumberToObject(met, "blas_threads", blas_get_threads());
     cJSON_AddStringToObject(met, "version", SENSI_VERSION);

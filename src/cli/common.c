@@ -99,6 +99,14 @@ void cli_load_data(const data_opts *o, dataset *train, dataset *test)
     }
 }
 
+void json_add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
 void print_json(cJSON *obj)
 {
     char *s = cJSON_PrintUnformatted(obj);
