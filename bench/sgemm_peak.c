@@ -3,11 +3,12 @@
  * otherwise), for square sizes and for the GEMMs one training step of sensi
  * performs (row-major, the same transpose flags as src/nn/mlp.c).
  *
- *   sgemm_peak [--batch B] [--widths 100,500,1000] [--squares 1024,2048]
+ *   sgemm_peak [--info] [--batch B] [--widths 100,500,1000] [--squares 1024,2048]
  *              [--reps R] [--min-time S]
  *
  * Each measurement repeats the call until at least --min-time seconds have
  * passed (one timed "repetition"), R repetitions, and keeps the fastest.
+ * --info prints only the first line (which kernel OpenBLAS chose).
  * Output: JSON lines on stdout.
  *   {"kind":"blas", "corename":..., "config":..., "threads":...}
  *   {"kind":"sgemm", "what":"square"|"fwd"|"wgrad"|"dgrad", "width":H,
@@ -107,7 +108,12 @@ int main(int argc, char **argv)
     int batch = 128, d_in = 784, classes = 10;
     int widths[16] = {100, 500, 1000}, nw = 3;
     int squares[16] = {1024, 2048}, ns = 2;
+    int info_only = 0;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--info")) {
+            info_only = 1;
+            continue;
+        }
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "sgemm_peak: %s needs a value\n", a);
@@ -124,7 +130,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--min-time"))
             min_time = atof(v);
         else {
-            fprintf(stderr, "usage: sgemm_peak [--batch B] [--widths a,b] [--squares a,b] "
+            fprintf(stderr, "usage: sgemm_peak [--info] [--batch B] [--widths a,b] [--squares a,b] "
                             "[--reps R] [--min-time S]\n");
             return 2;
         }
@@ -140,6 +146,8 @@ int main(int argc, char **argv)
            openblas_get_corename(), openblas_get_config(), openblas_get_num_threads(),
            ct ? ct : "");
     fflush(stdout);
+    if (info_only)
+        return 0;
 
     double peak = 0;
     for (int i = 0; i < ns; i++) {

@@ -22,6 +22,9 @@ static void usage(FILE *f)
 "commands:\n"
 "  train      train one network on MNIST / Fashion-MNIST / CIFAR, print metrics (JSON)\n"
 "  eval       evaluate a saved network (safetensors) on its data\n"
+"  jacobian   input-output Jacobian norms per test/train point (CSV), with bounds\n"
+"  transitions  activation-region transitions along closed trajectories\n"
+"  slice      a 2-D slice of input space coloured by activation region (PNG)\n"
 "  version    print version and BLAS information\n"
 "\n"
 "`sensi <command> --help` lists a command's options with their defaults.\n"
@@ -63,6 +66,12 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval"))
         return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "jacobian"))
+        return cmd_jacobian(argc - 1, argv + 1);
+    if (!strcmp(cmd, "transitions"))
+        return cmd_transitions(argc - 1, argv + 1);
+    if (!strcmp(cmd, "slice"))
+        return cmd_slice(argc - 1, argv + 1);
     fprintf(stderr, "sensi: unknown command '%s' (see sensi --help)\n", cmd);
     return 2;
 }

@@ -1,0 +1,339 @@
+/* cmd_transitions.c: `sensi transitions MODEL`: activation-region transitions
+ * of a saved network along closed trajectories (STUDY.md section 3): ellipses
+ * through training points of different classes / one class, random
+ * ellipses, translation loops of test images, or user-given anchors.
+ * Sampled (k equally spaced points) or exact (region-to-region walk).
+ * Prints one JSON summary on stdout; optional per-trajectory CSV and a
+ * per-sample/per-region profile CSV. Each trajectory's anchors derive from
+ * (seed, trajectory id, kind), so runs are reproducible. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../nn/model_io.h"
+#include "../sens/traj.h"
+#include "../sens/transitions.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: sensi transitions MODEL.safetensors [options]\n"
+"\n"
+"Count activation-region transitions along closed trajectories in input space;\n"
+"prints one JSON object (mean transitions and standard error, per kind).\n"
+"\n"
+"  --data NAME          dataset [the one in the model's metadata]\n"
+"  --data-dir DIR       read the dataset files from DIR [installed locations]\n"
+"  --trajectory K[,K..] ellipse-diff, ellipse-same, ellipse-random, translate,\n"
+"                       ellipse, polygon (the last two need --anchors) [ellipse-diff]\n"
+"  --anchors I,J,K      positions in the training split file (ellipse: 3,\n"
+"                       polygon: >= 2)\n"
+"  --count N            trajectories per kind [10; 1 with --anchors]\n"
+"  --exact              exact count by walking region to region\n"
+"  --samples K          samples per trajectory (sampled count) [65536]\n"
+"  --curvature          with --exact: also the curvature sum\n"
+"  --tanh-code sign     tanh networks: count sign changes of pre-activations\n"
+"  --seed S             anchor choice [1]\n"
+"  --profile FILE.csv   per sample (sampled) or per region (exact): id, kind, u,\n"
+"                       jac_softmax, transitions\n"
+"  --csv FILE           one row per trajectory: id, kind, anchors, transitions,\n"
+"                       regions, curvature, samples, seconds\n"
+"  -h, --help           this help\n");
+}
+
+typedef struct prof_ctx {
+    FILE *f;
+    int id;
+    const char *kind;
+} prof_ctx;
+
+static void prof_cb(void *ctx, double u, double jac, long tr)
+{
+    prof_ctx *p = ctx;
+    if (isfinite(jac))
+        fprintf(p->f, "%d,%s,%.10f,%.6g,%ld\n", p->id, p->kind, u, jac, tr);
+    else
+        fprintf(p->f, "%d,%s,%.10f,,%ld\n", p->id, p->kind, u, tr);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Row of ds whose position in the split file is pos, or -1. */
+static int row_of(const dataset *ds, long pos)
+{
+    for (int i = 0; i < ds->n; i++)
+        if (ds->index[i] == pos)
+            return i;
+    return -1;
+}
+
+typedef struct stats {
+    long n;
+    double s, s2, reg, curv, secs;
+} stats;
+
+static void add_stats(cJSON *o, const stats *s, int exact)
+{
+    double mean = s->n ? s->s / s->n : NAN;
+    double var = s->n > 1 ? (s->s2 - s->n * mean * mean) / (s->n - 1) : NAN;
+    double se = s->n > 1 && var > 0 ? sqrt(var / s->n) : (s->n > 1 ? 0 : NAN);
+    cJSON_AddNumberToObject(o, "trajectories", s->n);
+    if (isfinite(mean))
+        cJSON_AddNumberToObject(o, "mean_transitions", mean);
+    else
+        cJSON_AddNullToObject(o, "mean_transitions");
+    if (isfinite(se))
+        cJSON_AddNumberToObject(o, "stderr_transitions", se);
+    else
+        cJSON_AddNullToObject(o, "stderr_transitions");
+    if (s->n)
+        cJSON_AddNumberToObject(o, "mean_regions", s->reg / s->n);
+    if (exact && s->n && isfinite(s->curv))
+        cJSON_AddNumberToObject(o, "mean_curvature", s->curv / s->n);
+    cJSON_AddNumberToObject(o, "seconds", s->secs);
+}
+
+int cmd_transitions(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"data", 1, 0, 'd'},    {"data-dir", 1, 0, 'D'}, {"trajectory", 1, 0, 't'},
+        {"anchors", 1, 0, 'a'}, {"count", 1, 0, 'n'},    {"exact", 0, 0, 'x'},
+        {"samples", 1, 0, 'k'}, {"tanh-code", 1, 0, 'T'}, {"seed", 1, 0, 's'},
+        {"profile", 1, 0, 'p'}, {"csv", 1, 0, 'c'},      {"curvature", 0, 0, 'C'},
+        {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    const char *name = NULL, *dir = NULL, *kinds_s = "ellipse-diff", *anchors_s = NULL;
+    const char *prof_path = NULL, *csv_path = NULL;
+    long count = -1, samples = 65536;
+    int exact = 0, tanh_sign = 0, curvature = 0;
+    uint64_t seed = 1;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': name = optarg; break;
+        case 'D': dir = optarg; break;
+        case 't': kinds_s = optarg; break;
+        case 'a': anchors_s = optarg; break;
+        case 'n': count = parse_long("--count", optarg, 1, 1000000); break;
+        case 'x': exact = 1; break;
+        case 'k': samples = parse_long("--samples", optarg, 2, 1L << 40); break;
+        case 'T':
+            if (strcmp(optarg, "sign") != 0)
+                die("--tanh-code: expected 'sign' (got '%s')", optarg);
+            tanh_sign = 1;
+            break;
+        case 's': seed = parse_u64("--seed", optarg); break;
+        case 'p': prof_path = optarg; break;
+        case 'c': csv_path = optarg; break;
+        case 'C': curvature = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            die("transitions: option '%s' is unknown or needs a value (see sensi transitions "
+                "--help)",
+                argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        die("transitions: expected exactly one model file (see sensi transitions --help)");
+    const char *path = argv[optind];
+
+    /* trajectory kinds */
+    traj_kind kinds[16];
+    int nk = 0;
+    sn_err e = {0};
+    {
+        char *buf = strdup(kinds_s), *save = NULL;
+        if (!buf)
+            die("out of memory");
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (nk == 16)
+                die("--trajectory: at most 16 kinds");
+            if (traj_kind_parse(tok, &kinds[nk], &e))
+                die("--trajectory: %s", e.msg);
+            nk++;
+        }
+        free(buf);
+        if (nk == 0)
+            die("--trajectory: no kind given");
+    }
+    long anchors[4096];
+    int na = 0;
+    if (anchors_s) {
+        const char *s = anchors_s;
+        while (*s) {
+            char *end;
+            long v = strtol(s, &end, 10);
+            if (end == s || (*end && *end != ','))
+                die("--anchors: '%s' is not a comma-separated list of integers", anchors_s);
+            if (na == 4096)
+                die("--anchors: at most 4096 anchors");
+            anchors[na++] = v;
+            s = *end ? end + 1 : end;
+        }
+    }
+    for (int q = 0; q < nk; q++) {
+        if (kinds[q] == TRAJ_ELLIPSE_ANCHORS && na != 3)
+            die("--trajectory ellipse needs --anchors I,J,K (3 training positions, got %d)", na);
+        if (kinds[q] == TRAJ_POLYGON_ANCHORS && na < 2)
+            die("--trajectory polygon needs --anchors with >= 2 training positions (got %d)", na);
+    }
+    if (count < 0)
+        count = anchors_s ? 1 : 10;
+
+    mlp m;
+    model_meta mm = {0};
+    cli_load_model(path, &m, &mm);
+    if (m.cfg.act == ACT_TANH && !tanh_sign)
+        die("%s: tanh has no linear pieces, so no transitions; count sign changes of "
+            "pre-activations with --tanh-code sign",
+            path);
+    data_opts d;
+    data_opts_defaults(&d);
+    data_opts_from_meta(&mm, path, &d);
+    if (name)
+        d.name = name;
+    d.dir = dir;
+    dataset train, test;
+    cli_load_data(&d, &train, &test);
+    cli_check_model_data(path, &m, &train, d.name);
+    int rows[4096];
+    for (int q = 0; q < na; q++) {
+        rows[q] = row_of(&train, anchors[q]);
+        if (rows[q] < 0)
+            die("--anchors: position %ld is out of range (the training split has positions "
+                "0..%d)",
+                anchors[q], train.n - 1);
+    }
+
+    FILE *pf = NULL, *cf = NULL;
+    if (prof_path) {
+        if (!(pf = fopen(prof_path, "w")))
+            die("cannot write %s", prof_path);
+        fprintf(pf, "id,kind,u,jac_softmax,transitions\n");
+    }
+    if (csv_path) {
+        if (!(cf = fopen(csv_path, "w")))
+            die("cannot write %s", csv_path);
+        fprintf(cf, "id,kind,anchors,transitions,regions,curvature,samples,seconds\n");
+    }
+
+    double t_all = now_s();
+    stats all = {0}, per[16];
+    memset(per, 0, sizeof per);
+    int id = 0;
+    for (int q = 0; q < nk; q++) {
+        traj_kind k = kinds[q];
+        for (long i = 0; i < count; i++, id++) {
+            rng r;
+            rng_seed(&r, rng_derive(seed, (uint64_t)i * 64 + (uint64_t)k));
+            int idx[3] = {-1, -1, -1};
+            traj t;
+            int rc = SN_OK;
+            char anch[256] = "";
+            switch (k) {
+            case TRAJ_ELLIPSE_DIFF:
+            case TRAJ_ELLIPSE_SAME:
+                if ((rc = traj_pick_anchors(&train, k, &r, idx, &e)))
+                    break;
+                rc = traj_ellipse3(&t, train.x + (size_t)idx[0] * train.d,
+                                   train.x + (size_t)idx[1] * train.d,
+                                   train.x + (size_t)idx[2] * train.d, train.d, &e);
+                snprintf(anch, sizeof anch, "train:%d;%d;%d", train.index[idx[0]],
+                         train.index[idx[1]], train.index[idx[2]]);
+                break;
+            case TRAJ_ELLIPSE_RANDOM: rc = traj_random_ellipse(&t, &train, &r, &e); break;
+            case TRAJ_TRANSLATE:
+                if ((rc = traj_pick_anchors(&test, k, &r, idx, &e)))
+                    break;
+                rc = traj_translate(&t, test.x + (size_t)idx[0] * test.d, test.c, test.h, test.w,
+                                    &e);
+                snprintf(anch, sizeof anch, "test:%d", test.index[idx[0]]);
+                break;
+            case TRAJ_ELLIPSE_ANCHORS:
+                rc = traj_ellipse3(&t, train.x + (size_t)rows[0] * train.d,
+                                   train.x + (size_t)rows[1] * train.d,
+                                   train.x + (size_t)rows[2] * train.d, train.d, &e);
+                snprintf(anch, sizeof anch, "train:%ld;%ld;%ld", anchors[0], anchors[1],
+                         anchors[2]);
+                break;
+            case TRAJ_POLYGON_ANCHORS: {
+                double *v = malloc(sizeof(double) * (size_t)na * train.d);
+                if (!v)
+                    die("out of memory");
+                for (int a = 0; a < na; a++)
+                    for (int j = 0; j < train.d; j++)
+                        v[(size_t)a * train.d + j] = train.x[(size_t)rows[a] * train.d + j];
+                rc = traj_polygon(&t, v, na, train.d, &e);
+                free(v);
+                int off = snprintf(anch, sizeof anch, "train:");
+                for (int a = 0; a < na && off < (int)sizeof anch - 24; a++)
+                    off += snprintf(anch + off, sizeof anch - off, a ? ";%ld" : "%ld", anchors[a]);
+                break;
+            }
+            }
+            if (rc)
+                die_err(&e);
+            prof_ctx pc = {pf, id, traj_kind_name(k)};
+            trans_opts o = {.tanh_sign = tanh_sign, .profile = pf ? prof_cb : NULL,
+                            .profile_ctx = &pc, .curvature = curvature};
+            trans_result res;
+            double t0 = now_s();
+            rc = exact ? trans_exact(&m, &t, &o, &res, &e)
+                       : trans_sampled(&m, &t, samples, &o, &res, &e);
+            double secs = now_s() - t0;
+            if (rc)
+                die_err(&e);
+            traj_free(&t);
+            stats *ss[2] = {&all, &per[q]};
+            for (int s = 0; s < 2; s++) {
+                ss[s]->n++;
+                ss[s]->s += res.transitions;
+                ss[s]->s2 += (double)res.transitions * res.transitions;
+                ss[s]->reg += res.regions;
+                ss[s]->curv += res.curvature;
+                ss[s]->secs += secs;
+            }
+            if (cf) {
+                fprintf(cf, "%d,%s,%s,%ld,%ld,", id, traj_kind_name(k), anch, res.transitions,
+                        res.regions);
+                if (isfinite(res.curvature))
+                    fprintf(cf, "%.10g", res.curvature);
+                fprintf(cf, ",%ld,%.6f\n", res.samples, secs);
+            }
+        }
+    }
+    double wall = now_s() - t_all;
+    if (pf && fclose(pf))
+        die("cannot write %s", prof_path);
+    if (cf && fclose(cf))
+        die("cannot write %s", csv_path);
+
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "model", path);
+    cJSON_AddStringToObject(root, "data", d.name);
+    cJSON_AddStringToObject(root, "method", exact ? "exact" : "sampled");
+    if (!exact)
+        cJSON_AddNumberToObject(root, "samples", (double)samples);
+    add_stats(root, &all, exact && curvature);
+    cJSON *pk = cJSON_AddObjectToObject(root, "per_kind");
+    for (int q = 0; q < nk; q++) {
+        cJSON *o = cJSON_AddObjectToObject(pk, traj_kind_name(kinds[q]));
+        add_stats(o, &per[q], exact && curvature);
+    }
+    cJSON_AddNumberToObject(root, "wall_s", wall);
+    print_json(root);
+    mlp_free(&m);
+    model_meta_free(&mm);
+    dataset_free(&train);
+    dataset_free(&test);
+    return 0;
+}

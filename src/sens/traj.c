@@ -1,0 +1,224 @@
+/* traj.c: the closed trajectories of STUDY.md section 3 (ellipses through
+ * three points, polygons, the translation loop) and the deterministic choice
+ * of their anchors.
+ *
+ * Everything is float64: an ellipse stores its centre c and semi-axes a, b,
+ * a polygon its vertices, so that traj_point reproduces the anchors (ellipse:
+ * u = 0, 1/3, 2/3; polygon: u = i/V) up to one rounding. It does not sample
+ * or evaluate networks; src/sens/transitions.c does. */
+#include "traj.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const KIND_NAMES[] = {"ellipse-diff", "ellipse-same", "ellipse-random",
+                                         "translate",    "ellipse",      "polygon"};
+#define N_KINDS ((int)(sizeof KIND_NAMES / sizeof *KIND_NAMES))
+
+int traj_kind_parse(const char *s, traj_kind *out, sn_err *e)
+{
+    for (int i = 0; i < N_KINDS; i++)
+        if (s && strcmp(s, KIND_NAMES[i]) == 0) {
+            *out = (traj_kind)i;
+            return SN_OK;
+        }
+    return err_set(e, SN_EARG,
+                   "unknown trajectory '%s' (expected ellipse-diff, ellipse-same, "
+                   "ellipse-random, translate, ellipse or polygon)",
+                   s ? s : "(null)");
+}
+
+const char *traj_kind_name(traj_kind k) { return (unsigned)k < N_KINDS ? KIND_NAMES[k] : "?"; }
+
+static int traj_alloc(traj *t, int d, int ellipse, int nv, sn_err *e)
+{
+    memset(t, 0, sizeof *t);
+    if (d < 1 || (!ellipse && nv < 2))
+        return err_set(e, SN_EARG, "trajectory needs d >= 1 (got %d) and >= 2 vertices (got %d)",
+                       d, nv);
+    t->d = d;
+    t->is_ellipse = ellipse;
+    if (ellipse) {
+        t->c = malloc(sizeof(double) * 3 * (size_t)d);
+        if (!t->c)
+            return err_set(e, SN_ENOMEM, "out of memory for an ellipse in %d dimensions", d);
+        t->a = t->c + d;
+        t->b = t->c + 2 * (size_t)d;
+    } else {
+        t->nv = nv;
+        t->verts = malloc(sizeof(double) * (size_t)nv * d);
+        if (!t->verts)
+            return err_set(e, SN_ENOMEM, "out of memory for a %d-vertex polygon", nv);
+    }
+    return SN_OK;
+}
+
+void traj_free(traj *t)
+{
+    if (!t)
+        return;
+    free(t->c); /* a, b live in the same block */
+    free(t->verts);
+    memset(t, 0, sizeof *t);
+}
+
+int traj_ellipse3(traj *t, const float *x1, const float *x2, const float *x3, int d, sn_err *e)
+{
+    int rc = traj_alloc(t, d, 1, 0, e);
+    if (rc)
+        return rc;
+    const double s3 = sqrt(3.0);
+    for (int j = 0; j < d; j++) {
+        double p = x1[j], q = x2[j], r = x3[j];
+        t->c[j] = (p + q + r) / 3.0;
+        t->a[j] = (2.0 * p - q - r) / 3.0;
+        t->b[j] = (q - r) / s3;
+    }
+    return SN_OK;
+}
+
+int traj_polygon(traj *t, const double *verts, int nv, int d, sn_err *e)
+{
+    int rc = traj_alloc(t, d, 0, nv, e);
+    if (rc)
+        return rc;
+    memcpy(t->verts, verts, sizeof(double) * (size_t)nv * d);
+    return SN_OK;
+}
+
+int traj_translate(traj *t, const float *img, int c, int h, int w, sn_err *e)
+{
+    if (c < 1 || h < 1 || w < 2)
+        return err_set(e, SN_EARG, "translation loop needs an image of width >= 2 (got %dx%dx%d)",
+                       c, h, w);
+    int d = c * h * w;
+    int rc = traj_alloc(t, d, 0, w, e);
+    if (rc)
+        return rc;
+    for (int s = 0; s < w; s++) {
+        double *v = t->verts + (size_t)s * d; // v (c,h,w): img shifted right by s, wrapping
+        for (int ch = 0; ch < c; ch++)
+            for (int y = 0; y < h; y++) {
+                const float *row = img + ((size_t)ch * h + y) * w;
+                double *dst = v + ((size_t)ch * h + y) * w;
+                for (int x = 0; x < w; x++)
+                    dst[x] = row[((x - s) % w + w) % w];
+            }
+    }
+    return SN_OK;
+}
+
+void traj_point(const traj *t, double u, double *z)
+{
+    int d = t->d;
+    if (t->is_ellipse) {
+        double th = 2.0 * M_PI * u, ct = cos(th), st = sin(th);
+        for (int j = 0; j < d; j++)
+            z[j] = t->c[j] + t->a[j] * ct + t->b[j] * st;
+        return;
+    }
+    double p = u * t->nv;
+    double fl = floor(p);
+    long s = (long)fl;
+    double f = p - fl;
+    s = ((s % t->nv) + t->nv) % t->nv;
+    const double *v0 = t->verts + (size_t)s * d, *v1 = t->verts + (size_t)((s + 1) % t->nv) * d;
+    for (int j = 0; j < d; j++)
+        z[j] = f == 0.0 ? v0[j] : (1.0 - f) * v0[j] + f * v1[j];
+}
+
+int traj_pick_anchors(const dataset *ds, traj_kind k, rng *r, int idx[3], sn_err *e)
+{
+    idx[0] = idx[1] = idx[2] = -1;
+    if (k == TRAJ_ELLIPSE_RANDOM)
+        return SN_OK;
+    if (k == TRAJ_ELLIPSE_ANCHORS || k == TRAJ_POLYGON_ANCHORS)
+        return err_set(e, SN_EARG, "trajectory '%s' takes user-given anchors", traj_kind_name(k));
+    if (!ds || ds->n < 1)
+        return err_set(e, SN_EARG, "no examples to pick trajectory anchors from");
+    idx[0] = (int)rng_below(r, (uint32_t)ds->n);
+    if (k == TRAJ_TRANSLATE)
+        return SN_OK;
+    const uint8_t *y = ds->y_true ? ds->y_true : ds->y;
+    if (k == TRAJ_ELLIPSE_DIFF) {
+        /* rejection draws: bounded, then an error for data with < 3 classes */
+        for (int s = 1; s < 3; s++) {
+            long tries = 0;
+            for (;;) {
+                int i = (int)rng_below(r, (uint32_t)ds->n);
+                int okc = 1;
+                for (int q = 0; q < s; q++)
+                    okc &= y[i] != y[idx[q]];
+                if (okc) {
+                    idx[s] = i;
+                    break;
+                }
+                if (++tries > 100000L + 50L * ds->n)
+                    return err_set(e, SN_EARG,
+                                   "cannot find 3 training examples of 3 different classes");
+            }
+        }
+        return SN_OK;
+    }
+    /* TRAJ_ELLIPSE_SAME: two more distinct members of idx[0]'s class */
+    int cls = y[idx[0]], nm = 0;
+    for (int i = 0; i < ds->n; i++)
+        nm += y[i] == cls;
+    if (nm < 3)
+        return err_set(e, SN_EARG, "class %d has %d training examples, need 3 for ellipse-same",
+                       cls, nm);
+    for (int s = 1; s < 3; s++) {
+        for (;;) {
+            int m = (int)rng_below(r, (uint32_t)nm), i = -1;
+            for (int q = 0, seen = 0; q < ds->n; q++)
+                if (y[q] == cls && seen++ == m) {
+                    i = q;
+                    break;
+                }
+            int fresh = 1;
+            for (int q = 0; q < s; q++)
+                fresh &= i != idx[q];
+            if (fresh) {
+                idx[s] = i;
+                break;
+            }
+        }
+    }
+    return SN_OK;
+}
+
+int traj_random_ellipse(traj *t, const dataset *ds, rng *r, sn_err *e)
+{
+    memset(t, 0, sizeof *t);
+    if (!ds || ds->n < 1)
+        return err_set(e, SN_EARG, "no examples to estimate the data's mean and variance");
+    int d = ds->d;
+    double *mean = calloc((size_t)d * 2, sizeof(double));
+    float *pts = malloc(sizeof(float) * 3 * (size_t)d); // pts (3,D)
+    if (!mean || !pts) {
+        free(mean);
+        free(pts);
+        return err_set(e, SN_ENOMEM, "out of memory for a random ellipse");
+    }
+    double *var = mean + d;
+    for (int i = 0; i < ds->n; i++)
+        for (int j = 0; j < d; j++)
+            mean[j] += ds->x[(size_t)i * d + j];
+    for (int j = 0; j < d; j++)
+        mean[j] /= ds->n;
+    for (int i = 0; i < ds->n; i++)
+        for (int j = 0; j < d; j++) {
+            double v = ds->x[(size_t)i * d + j] - mean[j];
+            var[j] += v * v;
+        }
+    for (int j = 0; j < d; j++)
+        var[j] /= ds->n;
+    for (int p = 0; p < 3; p++)
+        for (int j = 0; j < d; j++)
+            pts[(size_t)p * d + j] = (float)(mean[j] + sqrt(var[j]) * rng_normal(r));
+    int rc = traj_ellipse3(t, pts, pts + d, pts + 2 * (size_t)d, d, e);
+    free(mean);
+    free(pts);
+    return rc;
+}

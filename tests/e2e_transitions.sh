@@ -1,0 +1,98 @@
+#!/bin/sh
+# e2e_transitions.sh SENSI: end-to-end tests of `sensi transitions` on
+# Fashion-MNIST: sampled and exact counts for every trajectory kind, exact >=
+# sampled, CSV and profile outputs, and the error exits.
+# Each check prints "ok NAME" or "FAIL NAME: why"; exit 1 on any failure.
+SENSI=${1:-./sensi}
+cd "$(dirname "$0")/.." || exit 2
+T=$(mktemp -d /tmp/sensi-e2e-tr.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+FAILS=0
+ok() { echo "ok $1"; }
+bad() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
+json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"; }
+expect_fail() {
+    name=$1 text=$2
+    shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ $rc -ne 2 ]; then bad "$name" "exit $rc, expected 2 ($(cat "$T/err"))"; return; fi
+    if ! grep -q -- "$text" "$T/err"; then bad "$name" "message lacks '$text': $(cat "$T/err")"; return; fi
+    if [ "$(wc -l <"$T/err")" -ne 1 ]; then bad "$name" "message is not one line: $(cat "$T/err")"; return; fi
+    ok "$name"
+}
+pycheck() {
+    if python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$2"; then
+        ok "$1"
+    else
+        bad "$1" "$2 is false for $(cat "$T/out")"
+    fi
+}
+
+$SENSI train --train-size 1000 --width 64 --steps 300 -q -o "$T/m.safetensors" >/dev/null 2>"$T/err" \
+    || { bad train "$(cat "$T/err")"; exit 1; }
+$SENSI transitions --help >"$T/h" && grep -q -- '--samples K.*\[65536\]' "$T/h" && ok help || bad help "defaults not listed"
+
+for kind in ellipse-diff ellipse-same ellipse-random translate; do
+    $SENSI transitions "$T/m.safetensors" --trajectory $kind --count 3 --samples 20000 --csv "$T/s.csv" >"$T/out" 2>"$T/err" \
+        || bad "sampled-$kind" "exit $?: $(cat "$T/err")"
+    cp "$T/out" "$T/s.json"
+    pycheck "sampled-$kind" 'j["method"] == "sampled" and j["trajectories"] == 3 and j["mean_transitions"] > 0 and "'$kind'" in j["per_kind"]'
+    $SENSI transitions "$T/m.safetensors" --trajectory $kind --count 3 --exact --curvature --csv "$T/x.csv" >"$T/out" 2>"$T/err" \
+        || bad "exact-$kind" "exit $?: $(cat "$T/err")"
+    pycheck "exact-$kind" 'j["method"] == "exact" and j["mean_transitions"] > 0 and j["mean_curvature"] > 0'
+    # per trajectory: same anchors, exact >= sampled, and within 5% at 20000 samples
+    if python3 - "$T/s.csv" "$T/x.csv" <<'PY'
+import csv, sys
+s = list(csv.DictReader(open(sys.argv[1]))); x = list(csv.DictReader(open(sys.argv[2])))
+assert len(s) == len(x) == 3
+for a, b in zip(s, x):
+    assert a["anchors"] == b["anchors"], (a, b)
+    ts, tx = int(a["transitions"]), int(b["transitions"])
+    assert ts <= tx and ts >= 0.95 * tx, (ts, tx)
+PY
+    then ok "exact-ge-sampled-$kind"; else bad "exact-ge-sampled-$kind" "$(paste -d' ' "$T/s.csv" "$T/x.csv")"; fi
+done
+echo "measured: width 64 depth 3, translate: sampled(20000) $(json "$T/s.json" mean_transitions), exact $(json "$T/out" mean_transitions)"
+
+# user anchors, polygon, profile
+$SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,2 --exact --profile "$T/p.csv" >"$T/out" 2>"$T/err" \
+    || bad anchors "exit $?: $(cat "$T/err")"
+pycheck anchors-ellipse 'j["trajectories"] == 1 and j["mean_transitions"] > 0'
+if python3 - "$T/p.csv" "$T/out" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); j = json.load(open(sys.argv[2]))
+assert sum(int(r["transitions"]) for r in rows) == j["mean_transitions"]
+assert all(r["jac_softmax"] != "" and float(r["jac_softmax"]) >= 0 for r in rows)
+PY
+then ok profile-exact; else bad profile-exact "profile does not add up"; fi
+$SENSI transitions "$T/m.safetensors" --trajectory polygon --anchors 5,6,7,8 --samples 1000 --profile "$T/p.csv" >"$T/out" 2>"$T/err" \
+    || bad polygon "exit $?: $(cat "$T/err")"
+pycheck polygon 'j["mean_transitions"] > 0'
+[ "$(wc -l <"$T/p.csv")" -eq 1002 ] && ok profile-sampled-rows || bad profile-sampled-rows "$(wc -l <"$T/p.csv") lines"
+$SENSI transitions "$T/m.safetensors" --trajectory ellipse-diff,translate --count 2 --samples 1000 >"$T/out" 2>"$T/err"
+pycheck per-kind 'set(j["per_kind"]) == {"ellipse-diff", "translate"} and j["trajectories"] == 4'
+# determinism
+$SENSI transitions "$T/m.safetensors" --count 2 --samples 1000 --seed 5 --csv "$T/a.csv" >/dev/null 2>&1
+$SENSI transitions "$T/m.safetensors" --count 2 --samples 1000 --seed 5 --csv "$T/b.csv" >/dev/null 2>&1
+[ "$(cut -d, -f1-5 "$T/a.csv")" = "$(cut -d, -f1-5 "$T/b.csv")" ] && ok deterministic || bad deterministic "runs differ"
+
+# errors
+expect_fail anchor-range "out of range" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,5000
+expect_fail anchor-count "3 training positions" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1
+expect_fail samples-small "out of range" $SENSI transitions "$T/m.safetensors" --samples 1
+expect_fail bad-kind "ellipse-diff" $SENSI transitions "$T/m.safetensors" --trajectory circle
+$SENSI train --train-size 300 --width 16 --steps 50 --act tanh -q -o "$T/tanh.safetensors" >/dev/null 2>&1
+expect_fail tanh-needs-code "tanh-code sign" $SENSI transitions "$T/tanh.safetensors" --samples 100
+$SENSI transitions "$T/tanh.safetensors" --samples 1000 --tanh-code sign --count 2 >"$T/out" 2>"$T/err"
+pycheck tanh-sign 'j["mean_transitions"] > 0'
+mkdir -p "$T/cifar"
+python3 -c 'import sys,os
+for f in ["data_batch_%d.bin" % i for i in range(1,6)] + ["test_batch.bin"]:
+    open(os.path.join(sys.argv[1], f), "wb").write(bytes((i % 10 if j == 0 else (i * 7 + j) % 256) for i in range(200) for j in range(3073)))' "$T/cifar"
+expect_fail model-data-mismatch "inputs" $SENSI transitions "$T/m.safetensors" --data cifar10 --data-dir "$T/cifar"
+
+echo "e2e_transitions: $FAILS failed"
+[ "$FAILS" -eq 0 ]
