@@ -143,7 +143,7 @@ while [ "$r" -le "$ROUNDS" ]; do
             tag kind=sensi depth="$L" width="$H" round="$r" load="$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
         log "bench: round $r  depth $L width $H: torch (threads $THREADS)"
         "$PY" bench/torch_train.py --depth "$L" --width "$H" --batch $BATCH --lr $LR \
-            --momentum 0.9 --threads "$THREADS" --seconds "$SECONDS_T" --reps 2 |
+            --momentum 0.9 --threads "$THREADS" --seconds "$SECONDS_T" --reps 1 |
             tag round="$r" load="$(cut -d' ' -f1 /proc/loadavg)" >>"$RAW"
     done
     r=$((r + 1))
