@@ -36,6 +36,7 @@ RAW=$OUT/train_raw.jsonl
 log() { printf '%s\n' "$*" >&2; }
 
 # ---- build -----------------------------------------------------------------
+# shellcheck disable=SC2046 # the pkg-config flags are meant to be split
 gcc -O2 -Wall bench/sgemm_peak.c -o "$OUT/sgemm_peak" $(pkg-config --cflags --libs openblas)
 if ! make --no-print-directory -s sensi >&2; then
     [ -x ./sensi ] || { log "bench: cannot build ./sensi"; exit 1; }
