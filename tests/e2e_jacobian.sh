@@ -8,34 +8,8 @@
 # on any failure.
 SENSI=${1:-./sensi}
 cd "$(dirname "$0")/.." || exit 2
-T=$(mktemp -d /tmp/sensi-e2e-jac.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-FAILS=0
-ok() { echo "ok $1"; }
-bad() { echo "FAIL $1: $2"; FAILS=$((FAILS + 1)); }
-# json FILE KEY: a top-level value of the one JSON object in FILE
-json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v=v[k]
-print(v)' "$1" "$2"; }
-# expect_fail NAME EXPECTED-TEXT CMD...: exit status 2 and a one-line message containing TEXT
-expect_fail() {
-    name=$1 text=$2
-    shift 2
-    "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    if [ $rc -ne 2 ]; then bad "$name" "exit $rc, expected 2 ($(cat "$T/err"))"; return; fi
-    if ! grep -q -- "$text" "$T/err"; then bad "$name" "message lacks '$text': $(cat "$T/err")"; return; fi
-    if [ "$(wc -l <"$T/err")" -ne 1 ]; then bad "$name" "message is not one line: $(cat "$T/err")"; return; fi
-    ok "$name"
-}
-# pycheck NAME EXPR: python expression over j (the JSON in $T/out) must be true
-pycheck() {
-    if python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$2"; then
-        ok "$1"
-    else
-        bad "$1" "$2 is false for $(cat "$T/out")"
-    fi
-}
+. tests/lib_e2e.sh
+e2e_init jac
 # csvcheck NAME CSV JSON PYTHON: python statements over rows (list of dicts of
 # floats) and j (the JSON summary); they set `why` to a string on failure
 csvcheck() {
