@@ -39,6 +39,15 @@ void data_opts_defaults(data_opts *o);
  * the training split with the stream derived from seed). Dies on error. */
 void cli_load_data(const data_opts *o, dataset *train, dataset *test);
 
+/* The getopt_long default case: die naming the unknown option (or the one
+ * missing its value) and pointing to `sensi CMD --help`. */
+void die_bad_option(const char *cmd, char **argv) __attribute__((noreturn));
+
+/* Die unless the directory that would hold path exists and is writable, so a
+ * long run fails before it starts rather than at the end. what: "model",
+ * "image", ... */
+void cli_check_writable(const char *path, const char *what);
+
 /* Data options recorded in a model's metadata (sensi.config: dataset,
  * subset sizes, preprocessing, random labels, seed) copied into o; keys that
  * are absent keep o's values. Dies on malformed metadata. */
@@ -51,6 +60,12 @@ void data_opts_from_meta(const struct model_meta *mm, const char *path, data_opt
  * size or classes do not match the data. */
 struct mlp;
 void cli_load_model(const char *path, struct mlp *m, struct model_meta *mm);
+
+/* cli_load_model, then o = defaults + the model's recorded data options,
+ * with --data (name, may be NULL) and --data-dir (dir, may be NULL) applied
+ * on top: what every command that measures a saved model starts with. */
+void cli_load_model_data_opts(const char *path, const char *name, const char *dir,
+                              struct mlp *m, struct model_meta *mm, data_opts *o);
 void cli_check_model_data(const char *path, const struct mlp *m, const dataset *ds,
                           const char *data_name);
 

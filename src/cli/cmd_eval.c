@@ -42,9 +42,7 @@ int cmd_eval(int argc, char **argv)
         case 't': train_size = parse_long("--train-size", optarg, 0, 100000000); break;
         case 'T': test_size = parse_long("--test-size", optarg, 0, 100000000); break;
         case 'h': usage(stdout); return 0;
-        default:
-            die("eval: option '%s' is unknown or needs a value (see sensi eval --help)",
-                argv[optind - 1]);
+        default: die_bad_option("eval", argv);
         }
     }
     if (optind != argc - 1)
@@ -54,15 +52,10 @@ int cmd_eval(int argc, char **argv)
     sn_err e = {0};
     mlp m;
     model_meta mm = {0};
-    cli_load_model(path, &m, &mm);
     data_opts d;
-    data_opts_defaults(&d);
-    data_opts_from_meta(&mm, path, &d);
+    cli_load_model_data_opts(path, name, dir, &m, &mm, &d);
     const char *cfg_s = model_meta_get(&mm, "sensi.config");
     cJSON *cfg = cfg_s ? cJSON_Parse(cfg_s) : NULL;
-    if (name)
-        d.name = name;
-    d.dir = dir;
     if (train_size >= 0)
         d.train_size = (int)train_size;
     if (test_size >= 0)

@@ -211,9 +211,7 @@ int cmd_jacobian(int argc, char **argv)
         case O_JSON: json = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default:
-            die("jacobian: option '%s' is unknown or needs a value (see sensi jacobian --help)",
-                argv[optind - 1]);
+        default: die_bad_option("jacobian", argv);
         }
     }
     if (optind != argc - 1)
@@ -226,13 +224,8 @@ int cmd_jacobian(int argc, char **argv)
     sn_err e = {0};
     mlp m;
     model_meta mm = {0};
-    cli_load_model(path, &m, &mm);
     data_opts d;
-    data_opts_defaults(&d);
-    data_opts_from_meta(&mm, path, &d);
-    if (name)
-        d.name = name;
-    d.dir = dir;
+    cli_load_model_data_opts(path, name, dir, &m, &mm, &d);
     dataset train, test;
     cli_load_data(&d, &train, &test);
     dataset *ds = train_split ? &train : &test;

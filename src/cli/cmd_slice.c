@@ -6,7 +6,6 @@
  * renders the plane through them coloured by activation region (slice.h),
  * writes the PNG atomically and prints one JSON object. */
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,12 +120,7 @@ int cmd_slice(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default:
-            if (optopt)
-                die("slice: option '-%c' is unknown or needs a value (see sensi slice --help)",
-                    optopt);
-            die("slice: option '%s' is unknown or needs a value (see sensi slice --help)",
-                argv[optind - 1]);
+        default: die_bad_option("slice", argv);
         }
     }
     if (optind != argc - 1)
@@ -134,25 +128,12 @@ int cmd_slice(int argc, char **argv)
     if (!out)
         die("slice: no output file; give -o FILE.png");
     const char *path = argv[optind];
-    {
-        /* fail before rendering, not after, if the output cannot be written */
-        char *dcopy = strdup(out);
-        if (!dcopy)
-            die("out of memory");
-        if (access(dirname(dcopy), W_OK) != 0)
-            die("%s: cannot write the image there (directory missing or not writable)", out);
-        free(dcopy);
-    }
+    cli_check_writable(out, "image");
 
     mlp m;
     model_meta mm = {0};
-    cli_load_model(path, &m, &mm);
     data_opts d;
-    data_opts_defaults(&d);
-    data_opts_from_meta(&mm, path, &d);
-    if (name)
-        d.name = name;
-    d.dir = dir;
+    cli_load_model_data_opts(path, name, dir, &m, &mm, &d);
     /* The whole training split, preprocessed as in training: standardisation
      * statistics come from the model's training subset (its first
      * train_size examples). Labels reported are the file's. */

@@ -3,7 +3,6 @@
  * safetensors. Progress goes to stderr (a bar on a terminal, log lines
  * otherwise); the JSON result goes to stdout. */
 #include <getopt.h>
-#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,12 +195,7 @@ int cmd_train(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default:
-            if (optopt)
-                die("train: option '-%c' is unknown or needs a value (see sensi train --help)",
-                    optopt);
-            die("train: option '%s' is unknown or needs a value (see sensi train --help)",
-                argv[optind - 1]);
+        default: die_bad_option("train", argv);
         }
     }
     if (optind < argc)
@@ -222,15 +216,8 @@ int cmd_train(int argc, char **argv)
     if (train_config_check(&tc, &e))
         die_err(&e);
     d.seed = tc.seed;
-    if (out) {
-        /* fail before training, not after, if the output cannot be written */
-        char *dcopy = strdup(out);
-        if (!dcopy)
-            die("out of memory");
-        if (access(dirname(dcopy), W_OK) != 0)
-            die("%s: cannot write the model there (directory missing or not writable)", out);
-        free(dcopy);
-    }
+    if (out)
+        cli_check_writable(out, "model");
 
     blas_set_threads(threads);
     double t_wall = 0;

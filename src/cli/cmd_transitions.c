@@ -136,10 +136,7 @@ int cmd_transitions(int argc, char **argv)
         case 'c': csv_path = optarg; break;
         case 'C': curvature = 1; break;
         case 'h': usage(stdout); return 0;
-        default:
-            die("transitions: option '%s' is unknown or needs a value (see sensi transitions "
-                "--help)",
-                argv[optind - 1]);
+        default: die_bad_option("transitions", argv);
         }
     }
     if (optind != argc - 1)
@@ -191,17 +188,12 @@ int cmd_transitions(int argc, char **argv)
 
     mlp m;
     model_meta mm = {0};
-    cli_load_model(path, &m, &mm);
+    data_opts d;
+    cli_load_model_data_opts(path, name, dir, &m, &mm, &d);
     if (m.cfg.act == ACT_TANH && !tanh_sign)
         die("%s: tanh has no linear pieces, so no transitions; count sign changes of "
             "pre-activations with --tanh-code sign",
             path);
-    data_opts d;
-    data_opts_defaults(&d);
-    data_opts_from_meta(&mm, path, &d);
-    if (name)
-        d.name = name;
-    d.dir = dir;
     dataset train, test;
     cli_load_data(&d, &train, &test);
     cli_check_model_data(path, &m, &train, d.name);

@@ -6,6 +6,8 @@
 #include "../nn/model_io.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +27,25 @@ void die(const char *fmt, ...)
 }
 
 void die_err(const sn_err *e) { die("%s", e->msg[0] ? e->msg : "unknown error"); }
+
+void die_bad_option(const char *cmd, char **argv)
+{
+    if (optopt)
+        die("%s: option '-%c' is unknown or needs a value (see sensi %s --help)", cmd, optopt,
+            cmd);
+    die("%s: option '%s' is unknown or needs a value (see sensi %s --help)", cmd,
+        argv[optind - 1], cmd);
+}
+
+void cli_check_writable(const char *path, const char *what)
+{
+    char *dcopy = strdup(path);
+    if (!dcopy)
+        die("out of memory");
+    if (access(dirname(dcopy), W_OK) != 0)
+        die("%s: cannot write the %s there (directory missing or not writable)", path, what);
+    free(dcopy);
+}
 
 long parse_long(const char *opt, const char *s, long lo, long hi)
 {
@@ -156,6 +177,17 @@ void cli_load_model(const char *path, mlp *m, model_meta *mm)
     sn_err e = {0};
     if (model_load(path, m, mm, &e))
         die_err(&e);
+}
+
+void cli_load_model_data_opts(const char *path, const char *name, const char *dir, mlp *m,
+                              model_meta *mm, data_opts *o)
+{
+    cli_load_model(path, m, mm);
+    data_opts_defaults(o);
+    data_opts_from_meta(mm, path, o);
+    if (name)
+        o->name = name;
+    o->dir = dir;
 }
 
 void cli_check_model_data(const char *path, const mlp *m, const dataset *ds, const char *name)
