@@ -27,35 +27,6 @@
 #include "../src/sens/jacobian.h"
 #include "testutil.h"
 
-/* Double-precision forward of m's architecture with parameters p (m's slab
- * layout) on x (D): logits z (K); pieces (may be NULL) gets every hidden
- * neuron's piece index. Plain loops, no BLAS, nothing shared with src/. */
-static void ref_logits(const mlp *m, const double *p, const double *x, double *z, int *pieces)
-{
-    int L = m->cfg.depth, np = 0;
-    double in[64], outv[64];
-    assert_true(m->cfg.d <= 64 && m->cfg.width <= 64 && m->cfg.k <= 64);
-    for (int j = 0; j < m->cfg.d; j++)
-        in[j] = x[j];
-    for (int l = 0; l < L; l++) {
-        int din = m->dims[l], dout = m->dims[l + 1];
-        const double *W = p + m->w_off[l];
-        for (int o = 0; o < dout; o++) {
-            double a = m->cfg.bias ? p[m->b_off[l] + o] : 0.0;
-            for (int i = 0; i < din; i++)
-                a += W[(size_t)o * din + i] * in[i];
-            if (l < L - 1) {
-                if (pieces)
-                    pieces[np++] = act_piece(m->cfg.act, a);
-                outv[o] = act_phi(m->cfg.act, a);
-            } else {
-                z[o] = a;
-            }
-        }
-        memcpy(in, outv, sizeof in);
-    }
-}
-
 static void ref_softmax(const double *z, int K, double *s)
 {
     double mx = z[0], sum = 0;

@@ -37,18 +37,16 @@ static inline void synth_dataset(dataset *ds, int n, int d, int k, uint64_t seed
     free(centers);
 }
 
-/* Reference forward of m's architecture with double parameters p (layout of
- * m's slab) on one example x (D): returns the cross-entropy for label y and,
- * if pieces != NULL, writes each hidden neuron's piece index (for kink
- * detection). */
-static inline double ref_loss1(const mlp *m, const double *p, const float *x, int y, int *pieces)
+/* Double-precision forward of m's architecture with parameters p (m's slab
+ * layout) on x (D): logits z (K); pieces (may be NULL) gets every hidden
+ * neuron's piece index (for kink detection). Plain loops, no BLAS, nothing
+ * shared with src/nn's forward. */
+static inline void ref_logits(const mlp *m, const double *p, const double *x, double *z,
+                              int *pieces)
 {
     int L = m->cfg.depth, maxd = m->cfg.d > m->cfg.width ? m->cfg.d : m->cfg.width;
-    if (m->cfg.k > maxd)
-        maxd = m->cfg.k;
     double *in = malloc(sizeof(double) * maxd), *outv = malloc(sizeof(double) * maxd);
-    for (int j = 0; j < m->cfg.d; j++)
-        in[j] = x[j];
+    memcpy(in, x, sizeof(double) * m->cfg.d);
     int np = 0;
     for (int l = 0; l < L; l++) {
         int din = m->dims[l], dout = m->dims[l + 1];
@@ -62,23 +60,35 @@ static inline double ref_loss1(const mlp *m, const double *p, const float *x, in
                     pieces[np++] = act_piece(m->cfg.act, a);
                 outv[o] = act_phi(m->cfg.act, a);
             } else {
-                outv[o] = a;
+                z[o] = a;
             }
         }
         double *t = in;
         in = outv;
         outv = t;
     }
-    int K = m->cfg.k;
-    double mx = in[0];
-    for (int j = 1; j < K; j++)
-        mx = in[j] > mx ? in[j] : mx;
-    double s = 0;
-    for (int j = 0; j < K; j++)
-        s += exp(in[j] - mx);
-    double loss = log(s) + mx - in[y];
     free(in);
     free(outv);
+}
+
+/* Cross-entropy of one example x (D, float) with label y under the
+ * reference forward; pieces as in ref_logits. */
+static inline double ref_loss1(const mlp *m, const double *p, const float *x, int y, int *pieces)
+{
+    int K = m->cfg.k;
+    double *xd = malloc(sizeof(double) * m->cfg.d), *z = malloc(sizeof(double) * K);
+    for (int j = 0; j < m->cfg.d; j++)
+        xd[j] = x[j];
+    ref_logits(m, p, xd, z, pieces);
+    double mx = z[0];
+    for (int j = 1; j < K; j++)
+        mx = z[j] > mx ? z[j] : mx;
+    double s = 0;
+    for (int j = 0; j < K; j++)
+        s += exp(z[j] - mx);
+    double loss = log(s) + mx - z[y];
+    free(xd);
+    free(z);
     return loss;
 }
 
