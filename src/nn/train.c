@@ -239,6 +239,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
     int pos = 0, augment = c->augment_shift > 0 || c->augment_flip;
     double loss_acc = 0.0;
     int loss_cnt = 0;
+    long checked_at = -1; /* steps done at the last full-set evaluation */
     res->status = TRAIN_NOT_FIT;
     double t_start = now_s();
     long step;
@@ -266,6 +267,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
         loss_cnt++;
         long done = step + 1;
         if (done % c->eval_every == 0 || done == c->steps) {
+            checked_at = done;
             if (check_fit(m, &ew, ds, res) && c->early_stop) {
                 res->status = TRAIN_FIT;
                 step++;
@@ -290,7 +292,8 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
         res->train_loss = NAN;
         res->train_acc = NAN;
     } else {
-        int fit = check_fit(m, &ew, ds, res);
+        /* evaluate the final weights unless the last check already did */
+        int fit = checked_at == step ? res->train_acc >= 1.0 : check_fit(m, &ew, ds, res);
         if (!isfinite(res->train_loss))
             res->status = TRAIN_DIVERGED;
         else if (res->status != TRAIN_INTERRUPTED)
