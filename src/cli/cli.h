@@ -31,6 +31,7 @@ typedef struct data_opts {
     int standardize;       /* --preprocess standardize */
     double random_labels;  /* --random-labels P */
     uint64_t seed;         /* labels are randomised from the run seed */
+    char name_buf[64];     /* storage for a name read from model metadata */
 } data_opts;
 
 void data_opts_defaults(data_opts *o);

@@ -153,11 +153,10 @@ void data_opts_from_meta(const model_meta *mm, const char *path, data_opts *o)
     cJSON *c = cJSON_Parse(s);
     if (!c || !cJSON_IsObject(c))
         die("%s: metadata sensi.config is not a JSON object", path);
-    static char name[64];
     cJSON *v;
     if ((v = cJSON_GetObjectItem(c, "data")) && cJSON_IsString(v)) {
-        snprintf(name, sizeof name, "%s", v->valuestring);
-        o->name = name;
+        snprintf(o->name_buf, sizeof o->name_buf, "%s", v->valuestring);
+        o->name = o->name_buf;
     }
     if ((v = cJSON_GetObjectItem(c, "train_size")) && cJSON_IsNumber(v))
         o->train_size = v->valueint;
