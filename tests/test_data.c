@@ -872,6 +872,57 @@ static void test_take(void **state)
     dataset_free(&ds);
 }
 
+/* dataset_prepare equals the in-place path (take, standardize, random
+ * labels) that `sensi train` used before, and leaves its sources alone. */
+static void test_prepare(void **state)
+{
+    (void)state;
+    char d[PATH_MAX];
+    tpath(d, "prepare");
+    write_idx_pair(d, "train", 9, 2, 3, 3, 0, 0);
+    dataset full, full2, tr, te, ref, ref_te;
+    sn_err e = {0};
+    assert_int_equal(dataset_load(DS_MNIST, d, 1, &full, &e), SN_OK);
+    assert_int_equal(dataset_load(DS_MNIST, d, 1, &full2, &e), SN_OK);
+    assert_int_equal(dataset_load(DS_MNIST, d, 1, &ref, &e), SN_OK);
+    assert_int_equal(dataset_load(DS_MNIST, d, 1, &ref_te, &e), SN_OK);
+    data_prep p = {.train_size = 6, .test_size = 5, .standardize = 1, .random_labels = 0.5,
+                   .seed = 3};
+    assert_int_equal(dataset_prepare(&full, &full2, &p, &tr, &te, &e), SN_OK);
+    assert_int_equal(dataset_take(&ref, 6, &e), SN_OK);
+    assert_int_equal(dataset_take(&ref_te, 5, &e), SN_OK);
+    assert_int_equal(dataset_standardize(&ref, &ref_te, &e), SN_OK);
+    rng r;
+    rng_seed(&r, rng_derive(3, 4));
+    dataset_random_labels(&ref, 0.5, &r);
+    assert_int_equal(tr.n, 6);
+    assert_int_equal(te.n, 5);
+    assert_memory_equal(tr.x, ref.x, sizeof(float) * 6 * tr.d);
+    assert_memory_equal(te.x, ref_te.x, sizeof(float) * 5 * te.d);
+    assert_memory_equal(tr.y, ref.y, 6);
+    assert_memory_equal(tr.y_true, ref.y_true, 6);
+    assert_memory_equal(tr.index, ref.index, sizeof(int32_t) * 6);
+    assert_memory_equal(tr.fill, ref.fill, sizeof(float) * tr.d);
+    /* sources untouched: still 9 examples in [0,1] with their own labels */
+    assert_int_equal(full.n, 9);
+    for (int i = 0; i < 9 * full.d; i++)
+        assert_true(full.x[i] >= 0 && full.x[i] <= 1);
+    assert_memory_equal(full.y, full.y_true, 9);
+    dataset_free(&tr);
+    dataset_free(&te);
+    /* a size beyond the split is an error naming it, outputs zeroed */
+    p.train_size = 10;
+    assert_int_equal(dataset_prepare(&full, &full2, &p, &tr, &te, &e), SN_EARG);
+    assert_non_null(strstr(e.msg, "--train-size 10"));
+    assert_null(tr.x);
+    p.train_size = 0, p.test_size = 0, p.standardize = 0, p.random_labels = 0;
+    assert_int_equal(dataset_prepare(&full, &full2, &p, &tr, &te, &e), SN_OK);
+    assert_int_equal(tr.n, 9);
+    assert_memory_equal(tr.x, full.x, sizeof(float) * 9 * full.d);
+    dataset_free(&tr), dataset_free(&te), dataset_free(&full), dataset_free(&full2);
+    dataset_free(&ref), dataset_free(&ref_te);
+}
+
 static void test_standardize(void **state)
 {
     (void)state;
@@ -1281,6 +1332,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_parse),
         cmocka_unit_test(test_alloc),
+        cmocka_unit_test(test_prepare),
         cmocka_unit_test(test_idx_plain_and_gz),
         cmocka_unit_test(test_idx_wrong_magic),
         cmocka_unit_test(test_idx_truncated_images),

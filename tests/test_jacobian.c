@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "../src/core/blas.h"
+#include "../src/sens/jac_summary.h"
 #include "../src/sens/jacobian.h"
 #include "testutil.h"
 
@@ -554,9 +555,65 @@ static void test_edge_cases(void **state)
     mlp_free(&m);
 }
 
+/* AUC against a brute-force count over all (positive, negative) pairs, ties
+ * included; median/mean/stderr against hand values; jac_summarize's bounds
+ * and accuracy against direct evaluation. */
+static void test_summary_stats(void **state)
+{
+    (void)state;
+    rng r;
+    rng_seed(&r, 11);
+    enum { N = 300 };
+    double sc[N];
+    uint8_t pos[N];
+    for (int i = 0; i < N; i++) {
+        sc[i] = (double)(rng_u64(&r) % 40); /* many ties */
+        pos[i] = (uint8_t)(rng_u64(&r) % 3 == 0);
+    }
+    double num = 0, den = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            if (pos[i] && !pos[j]) {
+                den++;
+                num += sc[i] > sc[j] ? 1 : sc[i] == sc[j] ? 0.5 : 0;
+            }
+    assert_true(fabs(stats_auc(sc, pos, N) - num / den) < 1e-12);
+    sc[5] = NAN; /* NaN scores are left out */
+    assert_false(isnan(stats_auc(sc, pos, N)));
+    uint8_t none[4] = {0, 0, 0, 0};
+    assert_true(isnan(stats_auc(sc, none, 4)));
+    double v[5] = {3, 1, 4, 1, 5}, mean, med, se;
+    sn_err e = {0};
+    assert_int_equal(stats_mean_median_se(v, 5, &mean, &med, &se, &e), SN_OK);
+    assert_true(fabs(mean - 2.8) < 1e-12 && med == 3);
+    assert_true(fabs(se - sqrt(3.2 / 5)) < 1e-12); /* sample var 3.2 */
+    assert_int_equal(stats_mean_median_se(v, 4, &mean, &med, &se, &e), SN_OK);
+    assert_true(med == 2); /* (1 + 3) / 2 */
+    jac_point pt[4] = {{.jac_softmax = 1, .jac_logit = 2, .jac_y = 0.1, .loss = 0.5, .pred = 0},
+                       {.jac_softmax = 3, .jac_logit = 4, .jac_y = 1e9, .loss = 0.7, .pred = 2},
+                       {.jac_softmax = 2, .jac_logit = 1, .jac_y = 0.05, .loss = 1.5, .pred = 1},
+                       {.jac_softmax = 4, .jac_logit = 3, .jac_y = 0, .loss = 2.0, .pred = 0}};
+    uint8_t y[4] = {0, 1, 1, 1};
+    jac_summary s;
+    assert_int_equal(jac_summarize(pt, y, 4, 3, &s, &e), SN_OK);
+    assert_true(fabs(s.accuracy - 0.5) < 1e-12);
+    assert_true(fabs(s.mean_loss - 1.175) < 1e-12);
+    assert_true(fabs(s.M - (4 + 16 + 1 + 9) / 3.0 / 4) < 1e-12);
+    assert_true(fabs(s.auc - 1.0) < 1e-12); /* wrong: scores {3,4} > right: {1,2} */
+    int within = 0;
+    for (int i = 0; i < 4; i++) {
+        double lo, hi, me;
+        jac_xent_bounds(s.M, 3, pt[i].loss, &lo, &hi, &me);
+        within += pt[i].jac_y >= lo && pt[i].jac_y <= hi;
+    }
+    assert_true(fabs(s.within_bounds - within / 4.0) < 1e-12);
+    assert_int_equal(jac_summarize(pt, y, 0, 3, &s, &e), SN_EARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary_stats),
         cmocka_unit_test(test_finite_differences),
         cmocka_unit_test(test_noise_identity),
         cmocka_unit_test(test_projected),

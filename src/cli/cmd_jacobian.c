@@ -21,6 +21,7 @@
 #include "../core/fileio.h"
 #include "../core/progress.h"
 #include "../nn/model_io.h"
+#include "../sens/jac_summary.h"
 #include "../sens/jacobian.h"
 #include "cli.h"
 
@@ -67,72 +68,6 @@ static void add_num(cJSON *o, const char *k, double v)
         cJSON_AddNumberToObject(o, k, v);
     else
         cJSON_AddNullToObject(o, k);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Mean, median and standard error (sd / sqrt(n)) of v (n); NaN-propagating
- * (a diverged network gives null in the JSON). tmp (n) is scratch. */
-static void stats(const double *v, int n, double *tmp, double *mean, double *median,
-                  double *stderr_)
-{
-    double s = 0, s2 = 0;
-    int nan = 0;
-    for (int i = 0; i < n; i++) {
-        s += v[i];
-        nan |= isnan(v[i]);
-    }
-    *mean = s / n;
-    for (int i = 0; i < n; i++)
-        s2 += (v[i] - *mean) * (v[i] - *mean);
-    *stderr_ = n > 1 ? sqrt(s2 / (n - 1) / n) : NAN;
-    memcpy(tmp, v, sizeof(double) * n);
-    qsort(tmp, n, sizeof(double), cmp_double);
-    *median = nan ? NAN : (n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]));
-}
-
-typedef struct scored {
-    double score;
-    int pos;
-} scored;
-
-static int cmp_scored(const void *a, const void *b)
-{
-    return cmp_double(&((const scored *)a)->score, &((const scored *)b)->score);
-}
-
-/* Area under the ROC curve of score as a predictor of pos (Mann-Whitney:
- * P(score of a positive > score of a negative), ties count 1/2). Points with
- * a NaN score are left out; NaN if no positives or no negatives remain. */
-static double auc(scored *s, int n)
-{
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (!isnan(s[i].score))
-            s[m++] = s[i];
-    qsort(s, m, sizeof *s, cmp_scored);
-    double rank_sum = 0;
-    long npos = 0;
-    for (int i = 0; i < m;) {
-        int j = i;
-        while (j < m && s[j].score == s[i].score)
-            j++;
-        double avg = 0.5 * (i + 1 + j); /* mean of ranks i+1 .. j */
-        for (int t = i; t < j; t++)
-            if (s[t].pos) {
-                rank_sum += avg;
-                npos++;
-            }
-        i = j;
-    }
-    long nneg = m - npos;
-    if (npos == 0 || nneg == 0)
-        return NAN;
-    return (rank_sum - 0.5 * npos * (npos + 1)) / ((double)npos * nneg);
 }
 
 typedef struct jprog {
@@ -240,10 +175,7 @@ int cmd_jacobian(int argc, char **argv)
     int K = m.cfg.k;
 
     jac_point *pt = malloc(sizeof(jac_point) * n);
-    double *js = malloc(sizeof(double) * n), *jl = malloc(sizeof(double) * n),
-           *tmp = malloc(sizeof(double) * n);
-    scored *sc = malloc(sizeof(scored) * n);
-    if (!pt || !js || !jl || !tmp || !sc)
+    if (!pt)
         die("jacobian: out of memory for %d points", n);
 
     jprog jp;
@@ -254,19 +186,10 @@ int cmd_jacobian(int argc, char **argv)
     double compute_s = now_s() - t0;
     progress_finish(&jp.bar, n, NULL);
 
-    /* M, bounds, summary statistics */
-    double M = 0, loss_sum = 0;
-    int correct = 0, within = 0;
-    for (int i = 0; i < n; i++) {
-        js[i] = pt[i].jac_softmax;
-        jl[i] = pt[i].jac_logit;
-        M += jl[i] * jl[i] / K;
-        loss_sum += pt[i].loss;
-        correct += pt[i].pred == ds->y[i];
-        sc[i].score = js[i];
-        sc[i].pos = pt[i].pred != ds->y[i];
-    }
-    M /= n;
+    jac_summary sum;
+    if (jac_summarize(pt, ds->y, n, K, &sum, &e))
+        die_err(&e);
+    double M = sum.M;
     sbuf b = {0};
     if (csv)
         sb_printf(&b, "index,label,pred,correct,loss,jac_softmax,jac_logit,jac_y,bound_lower,"
@@ -274,7 +197,6 @@ int cmd_jacobian(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         double lower, upper, maxent;
         jac_xent_bounds(M, K, pt[i].loss, &lower, &upper, &maxent);
-        within += pt[i].jac_y >= lower && pt[i].jac_y <= upper;
         if (csv)
             sb_printf(&b, "%d,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", (int)ds->index[i],
                       ds->y[i], pt[i].pred, pt[i].pred == ds->y[i], pt[i].loss,
@@ -287,7 +209,6 @@ int cmd_jacobian(int argc, char **argv)
             die_err(&e);
         free(b.p);
     }
-    double auc_v = auc(sc, n);
 
     /* optional random-projection estimate of mean ||J||_F^2 */
     double proj_mean = NAN, proj_se = NAN, exact_sq = 0, proj_s = NAN;
@@ -305,7 +226,7 @@ int cmd_jacobian(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             s += est[i];
             v += se[i] * se[i];
-            exact_sq += js[i] * js[i];
+            exact_sq += pt[i].jac_softmax * pt[i].jac_softmax;
         }
         proj_mean = s / n;
         proj_se = sqrt(v) / n; /* the points are fixed: only projection noise */
@@ -314,9 +235,9 @@ int cmd_jacobian(int argc, char **argv)
         free(se);
     }
 
-    double sm, smed, sse, lm, lmed, lse;
-    stats(js, n, tmp, &sm, &smed, &sse);
-    stats(jl, n, tmp, &lm, &lmed, &lse);
+    double sm = sum.js_mean, smed = sum.js_median, sse = sum.js_stderr;
+    double lm = sum.jl_mean, lmed = sum.jl_median, lse = sum.jl_stderr;
+    double auc_v = sum.auc, acc = sum.accuracy, mean_loss = sum.mean_loss;
     double wall = now_s() - t_start;
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -327,8 +248,8 @@ int cmd_jacobian(int argc, char **argv)
         cJSON_AddNumberToObject(o, "depth", m.cfg.depth);
         cJSON_AddNumberToObject(o, "width", m.cfg.width);
         cJSON_AddStringToObject(o, "act", act_name(m.cfg.act));
-        add_num(o, "accuracy", (double)correct / n);
-        add_num(o, "mean_loss", loss_sum / n);
+        add_num(o, "accuracy", acc);
+        add_num(o, "mean_loss", mean_loss);
         add_num(o, "jac_softmax_mean", sm);
         add_num(o, "jac_softmax_median", smed);
         add_num(o, "jac_softmax_stderr", sse);
@@ -336,7 +257,7 @@ int cmd_jacobian(int argc, char **argv)
         add_num(o, "jac_logit_median", lmed);
         add_num(o, "jac_logit_stderr", lse);
         add_num(o, "M", M);
-        add_num(o, "within_bounds", (double)within / n);
+        add_num(o, "within_bounds", sum.within_bounds);
         add_num(o, "auc_misclassified", auc_v);
         if (n_proj > 0) {
             cJSON_AddNumberToObject(o, "projections", n_proj);
@@ -353,12 +274,12 @@ int cmd_jacobian(int argc, char **argv)
         print_json(o);
     } else {
         printf("model %s, %s %s split, first %d points (accuracy %.4f, mean loss %.4g)\n", path,
-               d.name, split, n, (double)correct / n, loss_sum / n);
+               d.name, split, n, acc, mean_loss);
         printf("  %-22s %12s %12s %12s\n", "", "mean", "median", "std. error");
         printf("  %-22s %12.6g %12.6g %12.3g\n", "||J||_F (softmax)", sm, smed, sse);
         printf("  %-22s %12.6g %12.6g %12.3g\n", "||J_f||_F (logits)", lm, lmed, lse);
         printf("  M = %.6g; ||J_y|| within the bounds at %.1f%% of the points\n", M,
-               100.0 * within / n);
+               100.0 * sum.within_bounds);
         printf("  AUC of ||J||_F as a misclassification predictor: %.4f\n", auc_v);
         if (n_proj > 0)
             printf("  mean ||J||_F^2: exact %.6g, %d projections %.6g +- %.2g\n", exact_sq,
@@ -366,7 +287,7 @@ int cmd_jacobian(int argc, char **argv)
         printf("  %.3f s computing, %.3f s in all%s%s\n", compute_s, wall, csv ? "; CSV: " : "",
                csv ? csv : "");
     }
-    free(pt), free(js), free(jl), free(tmp), free(sc);
+    free(pt);
     mlp_free(&m);
     model_meta_free(&mm);
     dataset_free(&train);

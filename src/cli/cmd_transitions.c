@@ -225,30 +225,15 @@ int cmd_transitions(int argc, char **argv)
     for (int q = 0; q < nk; q++) {
         traj_kind k = kinds[q];
         for (long i = 0; i < count; i++, id++) {
-            rng r;
-            rng_seed(&r, rng_derive(seed, (uint64_t)i * 64 + (uint64_t)k));
-            int idx[3] = {-1, -1, -1};
             traj t;
             int rc = SN_OK;
             char anch[256] = "";
             switch (k) {
             case TRAJ_ELLIPSE_DIFF:
             case TRAJ_ELLIPSE_SAME:
-                if ((rc = traj_pick_anchors(&train, k, &r, idx, &e)))
-                    break;
-                rc = traj_ellipse3(&t, train.x + (size_t)idx[0] * train.d,
-                                   train.x + (size_t)idx[1] * train.d,
-                                   train.x + (size_t)idx[2] * train.d, train.d, &e);
-                snprintf(anch, sizeof anch, "train:%d;%d;%d", train.index[idx[0]],
-                         train.index[idx[1]], train.index[idx[2]]);
-                break;
-            case TRAJ_ELLIPSE_RANDOM: rc = traj_random_ellipse(&t, &train, &r, &e); break;
+            case TRAJ_ELLIPSE_RANDOM:
             case TRAJ_TRANSLATE:
-                if ((rc = traj_pick_anchors(&test, k, &r, idx, &e)))
-                    break;
-                rc = traj_translate(&t, test.x + (size_t)idx[0] * test.d, test.c, test.h, test.w,
-                                    &e);
-                snprintf(anch, sizeof anch, "test:%d", test.index[idx[0]]);
+                rc = traj_build(k, &train, &test, seed, i, &t, anch, sizeof anch, &e);
                 break;
             case TRAJ_ELLIPSE_ANCHORS:
                 rc = traj_ellipse3(&t, train.x + (size_t)rows[0] * train.d,

@@ -100,24 +100,18 @@ void cli_load_data(const data_opts *o, dataset *train, dataset *test)
     ds_kind kind;
     if (dataset_kind_parse(o->name, &kind, &e))
         die_err(&e);
-    if (dataset_load(kind, o->dir, 1, train, &e))
+    dataset train_full, test_full;
+    if (dataset_load(kind, o->dir, 1, &train_full, &e))
         die_err(&e);
-    if (dataset_load(kind, o->dir, 0, test, &e))
+    if (dataset_load(kind, o->dir, 0, &test_full, &e))
         die_err(&e);
-    if (o->train_size > train->n)
-        die("--train-size %d exceeds the %d training examples of %s", o->train_size, train->n,
-            o->name);
-    if (o->test_size > test->n)
-        die("--test-size %d exceeds the %d test examples of %s", o->test_size, test->n, o->name);
-    if (dataset_take(train, o->train_size, &e) || dataset_take(test, o->test_size, &e))
-        die_err(&e);
-    if (o->standardize && dataset_standardize(train, test, &e))
-        die_err(&e);
-    if (o->random_labels > 0) {
-        rng r;
-        rng_seed(&r, rng_derive(o->seed, 4));
-        dataset_random_labels(train, o->random_labels, &r);
-    }
+    data_prep p = {.train_size = o->train_size, .test_size = o->test_size,
+                   .standardize = o->standardize, .random_labels = o->random_labels,
+                   .seed = o->seed};
+    if (dataset_prepare(&train_full, &test_full, &p, train, test, &e))
+        die("%s (%s)", e.msg, o->name);
+    dataset_free(&train_full);
+    dataset_free(&test_full);
 }
 
 void json_add_num(cJSON *o, const char *k, double v)

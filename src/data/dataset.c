@@ -333,6 +333,53 @@ int dataset_take(dataset *ds, int n, sn_err *e)
     return SN_OK;
 }
 
+int dataset_copy_head(const dataset *src, int n, dataset *out, sn_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!src || src->n <= 0)
+        return err_set(e, SN_EARG, "dataset_copy_head: empty dataset");
+    if (n <= 0 || n > src->n)
+        n = src->n;
+    int rc = dataset_alloc(out, n, src->c, src->h, src->w, src->k, e);
+    if (rc)
+        return rc;
+    memcpy(out->x, src->x, (size_t)n * (size_t)src->d * sizeof(float));
+    memcpy(out->y, src->y, (size_t)n);
+    memcpy(out->y_true, src->y_true, (size_t)n);
+    memcpy(out->index, src->index, (size_t)n * sizeof(int32_t));
+    memcpy(out->fill, src->fill, (size_t)src->d * sizeof(float));
+    return SN_OK;
+}
+
+int dataset_prepare(const dataset *train_full, const dataset *test_full, const data_prep *p,
+                    dataset *train, dataset *test, sn_err *e)
+{
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (p->train_size > train_full->n)
+        return err_set(e, SN_EARG, "--train-size %d exceeds the %d training examples",
+                       p->train_size, train_full->n);
+    if (p->test_size > test_full->n)
+        return err_set(e, SN_EARG, "--test-size %d exceeds the %d test examples", p->test_size,
+                       test_full->n);
+    int rc = dataset_copy_head(train_full, p->train_size, train, e);
+    if (!rc)
+        rc = dataset_copy_head(test_full, p->test_size, test, e);
+    if (!rc && p->standardize)
+        rc = dataset_standardize(train, test, e);
+    if (rc) {
+        dataset_free(train);
+        dataset_free(test);
+        return rc;
+    }
+    if (p->random_labels > 0) {
+        rng r;
+        rng_seed(&r, rng_derive(p->seed, 4));
+        dataset_random_labels(train, p->random_labels, &r);
+    }
+    return SN_OK;
+}
+
 /* x (N,D) <- (x - mean) / sd, or x - mean where sd is degenerate. */
 static void apply_standardize(float *x, int n, int d, const double *mean, const double *inv)
 {

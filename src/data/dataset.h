@@ -73,6 +73,29 @@ void dataset_free(dataset *ds);
 /* Keep the first n examples (deterministic; n <= 0 or n >= ds->n keeps all). */
 int dataset_take(dataset *ds, int n, sn_err *e);
 
+/* Copy the first n examples of src (n <= 0 or n >= src->n: all of them),
+ * geometry, classes and fill included, into out (allocated here; free with
+ * dataset_free). Errors: SN_ENOMEM; out is zeroed on failure. */
+int dataset_copy_head(const dataset *src, int n, dataset *out, sn_err *e);
+
+/* How a run's data is cut from the full splits (the data options of
+ * `sensi train`, recorded in every model and sweep run). */
+typedef struct data_prep {
+    int train_size;        /* first N training examples, 0 = all */
+    int test_size;         /* first N test examples, 0 = all */
+    int standardize;       /* per-feature standardisation (else [0,1] pixels) */
+    double random_labels;  /* fraction of training labels randomised */
+    uint64_t seed;         /* run seed: labels use stream rng_derive(seed, 4) */
+} data_prep;
+
+/* The training and test sets of one run from the full splits: first-N
+ * copies, standardisation fitted on the training subset, random labels.
+ * train_full/test_full are not modified (a sweep worker keeps them and cuts
+ * many runs from them). Errors: SN_EARG when a size exceeds its split
+ * (message names it), SN_ENOMEM; train/test zeroed on failure. */
+int dataset_prepare(const dataset *train_full, const dataset *test_full, const data_prep *p,
+                    dataset *train, dataset *test, sn_err *e);
+
 /* Per-feature standardisation: mean and std computed on train, applied to
  * both train and test (test may be NULL). Features with std < 1e-8 are only
  * centred. */

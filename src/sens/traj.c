@@ -8,6 +8,7 @@
  * or evaluate networks; src/sens/transitions.c does. */
 #include "traj.h"
 
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,5 +221,43 @@ int traj_random_ellipse(traj *t, const dataset *ds, rng *r, sn_err *e)
     int rc = traj_ellipse3(t, pts, pts + d, pts + 2 * (size_t)d, d, e);
     free(mean);
     free(pts);
+    return rc;
+}
+
+int traj_build(traj_kind k, const dataset *train, const dataset *test, uint64_t seed, long i,
+               traj *t, char *desc, size_t desc_len, sn_err *e)
+{
+    rng r;
+    rng_seed(&r, rng_derive(seed, (uint64_t)i * 64 + (uint64_t)k));
+    int idx[3] = {-1, -1, -1}, rc;
+    char buf[128];
+    memset(t, 0, sizeof *t);
+    switch (k) {
+    case TRAJ_ELLIPSE_DIFF:
+    case TRAJ_ELLIPSE_SAME:
+        if ((rc = traj_pick_anchors(train, k, &r, idx, e)))
+            return rc;
+        rc = traj_ellipse3(t, train->x + (size_t)idx[0] * train->d,
+                           train->x + (size_t)idx[1] * train->d,
+                           train->x + (size_t)idx[2] * train->d, train->d, e);
+        snprintf(buf, sizeof buf, "train:%d;%d;%d", (int)train->index[idx[0]],
+                 (int)train->index[idx[1]], (int)train->index[idx[2]]);
+        break;
+    case TRAJ_ELLIPSE_RANDOM:
+        rc = traj_random_ellipse(t, train, &r, e);
+        snprintf(buf, sizeof buf, "random");
+        break;
+    case TRAJ_TRANSLATE:
+        if ((rc = traj_pick_anchors(test, k, &r, idx, e)))
+            return rc;
+        rc = traj_translate(t, test->x + (size_t)idx[0] * test->d, test->c, test->h, test->w, e);
+        snprintf(buf, sizeof buf, "test:%d", (int)test->index[idx[0]]);
+        break;
+    default:
+        return err_set(e, SN_EARG, "traj_build: trajectory kind '%s' needs explicit anchors",
+                       traj_kind_name(k));
+    }
+    if (!rc && desc && desc_len)
+        snprintf(desc, desc_len, "%s", buf);
     return rc;
 }

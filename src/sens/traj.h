@@ -11,6 +11,7 @@
 #ifndef SENSI_TRAJ_H
 #define SENSI_TRAJ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../core/err.h"
@@ -58,5 +59,15 @@ int traj_pick_anchors(const dataset *ds, traj_kind k, rng *r, int idx[3], sn_err
 /* Random ellipse: 3 points drawn from N(mean_j, var_j) per feature j, with
  * the per-feature mean and variance of ds. */
 int traj_random_ellipse(traj *t, const dataset *ds, rng *r, sn_err *e);
+
+/* Trajectory number i of kind k (ELLIPSE_DIFF, ELLIPSE_SAME, ELLIPSE_RANDOM,
+ * TRANSLATE) as `sensi transitions --seed seed` and sweeps draw it: the
+ * anchors come from the stream rng_derive(seed, 64 i + k), ellipses through
+ * training examples of train, translation loops of test examples. desc
+ * (desc_len bytes, may be NULL) receives the anchors' positions in their
+ * split files ("train:12;345;6789", "test:17", "random"). The anchor kinds
+ * return SN_EARG (build them with traj_ellipse3 / traj_polygon). */
+int traj_build(traj_kind k, const dataset *train, const dataset *test, uint64_t seed, long i,
+               traj *t, char *desc, size_t desc_len, sn_err *e);
 
 #endif
