@@ -1,9 +1,16 @@
 # sensi: plain Makefile. Targets: all (the sensi binary), test, asan, bench,
 # demo, clean, setup. System libraries via pkg-config.
 CC      ?= cc
-PKGS    := openblas zlib libcjson liblbfgs libpng
+PKGS    := openblas zlib libcjson liblbfgs libpng sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# MPI (OpenMPI's mpicc) when present, unless NO_MPI=1: sweeps under mpirun.
+# Without it the binary does everything else.
+MPICC   := $(if $(NO_MPI),,$(shell command -v mpicc 2>/dev/null))
+ifneq ($(MPICC),)
+PKG_CFLAGS += -DSENSI_MPI $(shell $(MPICC) --showme:compile 2>/dev/null)
+PKG_LIBS   += $(shell $(MPICC) --showme:link 2>/dev/null)
+endif
 OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-sign-compare -fno-fast-math $(PKG_CFLAGS)
@@ -56,11 +63,15 @@ asan: setup
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" tests
 	@SENSI_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh build-asan
 
-bench: setup all
+# setup runs first in its own make: the pkg-config and mpicc probes above
+# are evaluated when make starts, before setup could install anything.
+bench: setup
+	@$(MAKE) --no-print-directory all
 	@sh scripts/setup.sh bench
 	@sh bench/run.sh
 
-demo: setup all
+demo: setup
+	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
 
 clean:

@@ -1,0 +1,74 @@
+/* store.h: the results database of a sweep (SQLite, one file). Schema and
+ * column meanings: docs/schema.md.
+ *
+ * Tables: meta (key/value: schema version, the spec's name, hash and JSON,
+ * total runs), runs (one row per finished run: config columns, outcome,
+ * metrics, provenance), points (per-point rows), trajectories (per-trajectory
+ * rows). Each run is written with its points and trajectories in one
+ * transaction, so a killed process leaves whole runs or nothing. WAL mode;
+ * one writer process at a time (the sweep's scheduler). */
+#ifndef SENSI_STORE_H
+#define SENSI_STORE_H
+
+#include "../core/err.h"
+#include "config.h"
+#include "result.h"
+
+typedef struct store store;   /* opaque */
+
+/* What identifies the sweep a database belongs to. */
+typedef struct store_spec {
+    const char *name;     /* spec name */
+    const char *hash;     /* spec hash, 16 hex digits */
+    const char *json;     /* the resolved spec, canonical JSON text */
+    long total_runs;      /* runs in the whole spec (all shards) */
+} store_spec;
+
+/* Open (creating if absent) the database at path for the sweep sp.
+ * A new file gets the schema and sp in meta; an existing one must hold the
+ * same spec hash, else SN_EARG with a message naming both specs ("runs.db
+ * holds sweep 'a' (hash ...), not 'b' ..."). sp == NULL opens an existing
+ * database for reading or merging whatever spec it holds (SN_ENOTFOUND if
+ * the file does not exist; SN_EFORMAT if it is not a sensi database).
+ * Errors name the file. *out is NULL on failure. */
+int store_open(const char *path, const store_spec *sp, store **out, sn_err *e);
+void store_close(store *s);   /* NULL fine */
+
+/* The spec recorded in the database (strings owned by s). */
+void store_get_spec(const store *s, store_spec *sp);
+
+/* Mark in done (n entries, zeroed by the caller, done[id] = 1) every run id
+ * < n that has a row whose status is not "failed". */
+int store_done_ids(store *s, unsigned char *done, long n, sn_err *e);
+
+/* Insert run rc/r (replacing any earlier row of the same run_id, e.g. a
+ * failed one, and its points and trajectories) in one transaction. Config
+ * columns come from rc, the rest from r; metrics that are NAN are stored as
+ * NULL. Errors: SN_EIO (disk full, read-only, ...) with SQLite's message;
+ * nothing of the run is written then. */
+int store_insert_run(store *s, const run_config *rc, const char *config_hash,
+                     const run_result *r, sn_err *e);
+
+/* Counts of runs by status. */
+typedef struct store_counts {
+    long total, fit, not_fit, diverged, failed;
+} store_counts;
+int store_count(store *s, store_counts *c, sn_err *e);
+
+/* Copy into dst every run of src (with its points and trajectories) whose
+ * run_id dst does not have yet (a failed row in dst is replaced by a
+ * non-failed one from src), in one transaction. Refuses (SN_EARG) when the
+ * two databases hold different specs. *added receives the number of runs
+ * copied. */
+int store_merge(store *dst, const char *src_path, long *added, sn_err *e);
+
+/* Write the runs table as CSV (header + one line per run, ordered by run_id)
+ * to f; status == NULL: all runs, else only those with that status. */
+#include <stdio.h>
+int store_export_csv(store *s, const char *status, FILE *f, sn_err *e);
+
+/* The underlying sqlite3 handle, for read-only queries by the analysis. */
+struct sqlite3;
+struct sqlite3 *store_db(store *s);
+
+#endif
