@@ -84,5 +84,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_jacobian(int argc, char **argv);
 int cmd_transitions(int argc, char **argv);
 int cmd_slice(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 
 #endif

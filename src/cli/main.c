@@ -25,6 +25,10 @@ static void usage(FILE *f)
 "  jacobian   input-output Jacobian norms per test/train point (CSV), with bounds\n"
 "  transitions  activation-region transitions along closed trajectories\n"
 "  slice      a 2-D slice of input space coloured by activation region (PNG)\n"
+"  sweep      train and measure many networks from a spec into a SQLite database\n"
+"             (all cores, resumable, MPI under mpirun, --shard for batch arrays)\n"
+"  merge      combine shard databases of one sweep\n"
+"  runs       list the runs of a database (table, CSV, JSON)\n"
 "  version    print version and BLAS information\n"
 "\n"
 "`sensi <command> --help` lists a command's options with their defaults.\n"
@@ -72,6 +76,12 @@ int main(int argc, char **argv)
         return cmd_transitions(argc - 1, argv + 1);
     if (!strcmp(cmd, "slice"))
         return cmd_slice(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep"))
+        return cmd_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "merge"))
+        return cmd_merge(argc - 1, argv + 1);
+    if (!strcmp(cmd, "runs"))
+        return cmd_runs(argc - 1, argv + 1);
     fprintf(stderr, "sensi: unknown command '%s' (see sensi --help)\n", cmd);
     return 2;
 }

@@ -178,6 +178,8 @@ cJSON *run_config_json(const run_config *c)
     if (!o)
         return NULL;
     const train_config *t = &c->train;
+    char seed[24]; /* a string, as in model files: seeds are 64-bit */
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)t->seed);
     int ok = cJSON_AddStringToObject(o, "data", c->data) &&
              cJSON_AddNumberToObject(o, "train_size", c->prep.train_size) &&
              cJSON_AddNumberToObject(o, "test_size", c->prep.test_size) &&
@@ -202,7 +204,7 @@ cJSON *run_config_json(const run_config *c)
              cJSON_AddNumberToObject(o, "decay", t->opt.decay) &&
              cJSON_AddNumberToObject(o, "eval_every", t->eval_every) &&
              cJSON_AddBoolToObject(o, "early_stop", t->early_stop) &&
-             cJSON_AddNumberToObject(o, "seed", (double)t->seed);
+             cJSON_AddStringToObject(o, "seed", seed);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

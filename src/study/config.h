@@ -44,7 +44,7 @@ int run_config_set(run_config *c, const char *key, const cJSON *v, sn_err *e);
 int run_config_resolve(run_config *c, sn_err *e);
 
 /* The resolved config as a JSON object with every key above (seed as a
- * number: run seeds are below 2^53). Caller frees with cJSON_Delete; NULL on
+ * decimal string, as in a model file's sensi.config). Caller frees with cJSON_Delete; NULL on
  * allocation failure. */
 cJSON *run_config_json(const run_config *c);
 

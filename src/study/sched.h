@@ -1,0 +1,59 @@
+/* sched.h: running a sweep: one scheduler process owns the database and
+ * hands run ids to workers, largest runs first; workers train and measure
+ * and send back results (run_result JSON). Workers are forked processes
+ * (pipes) and, under mpirun, the other MPI ranks. The scheduler is the only
+ * writer; each result is committed in its own transaction as it arrives, so
+ * killing anything at any moment loses at most the runs in flight, and
+ * rerunning the same command finishes exactly the missing runs. */
+#ifndef SENSI_SCHED_H
+#define SENSI_SCHED_H
+
+#include <signal.h>
+
+#include "../core/err.h"
+#include "runner.h"
+#include "spec.h"
+#include "store.h"
+
+typedef struct sched_counts {
+    long todo;        /* runs this invocation set out to do */
+    long done, fit, not_fit, diverged, failed;
+    long skipped;     /* already in the database */
+} sched_counts;
+
+typedef struct sched_opts {
+    int jobs;                     /* local worker processes (>= 1) */
+    long shard_i, shard_n;        /* runs with id % shard_n == shard_i - 1 */
+    const char *save_dir;         /* per-run models (NULL: none) */
+    const char *version;
+    data_cache *cache;            /* preloaded datasets, shared with forked workers */
+    volatile sig_atomic_t *stop;  /* set by SIGINT/SIGTERM: stop, keep what is stored */
+    /* called once the runs to do are known, before any starts (may be NULL) */
+    void (*on_start)(void *ctx, const sched_counts *c);
+    /* called in the scheduler after each stored result (may be NULL) */
+    void (*on_result)(void *ctx, const run_result *r, const sched_counts *c);
+    void *ctx;
+} sched_opts;
+
+/* Run every run of s in the shard that st does not hold yet. Local workers
+ * run with one BLAS thread each. Under MPI (sched_mpi_size() > 1, only on
+ * rank 0) the other ranks are workers as well. Returns SN_OK when every run
+ * was stored (or stop was set: counts say how far it got), else the store's
+ * error (disk full, ...) after stopping the workers. */
+int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts *c, sn_err *e);
+
+/* MPI. sched_mpi_launched(): the number of ranks the launcher (mpirun,
+ * srun) started, from the environment, 1 outside a launcher; usable before
+ * MPI is initialised. sched_mpi_init(): initialise MPI (no-op returning 0
+ * when built without MPI); *rank receives this process's rank.
+ * sched_mpi_worker(): the loop of a rank > 0: check the spec hash against
+ * rank 0's, then run ids until told to stop. */
+int sched_mpi_launched(void);
+int sched_mpi_built(void);
+int sched_mpi_init(int *argc, char ***argv, int *rank, int *size, sn_err *e);
+int sched_mpi_worker(const sweep_spec *s, data_cache *dc, const runner_opts *ro, sn_err *e);
+void sched_mpi_finalize(void);
+/* Abort every rank (after a fatal error on rank 0). */
+void sched_mpi_abort(int code);
+
+#endif
