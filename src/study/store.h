@@ -71,4 +71,22 @@ int store_export_csv(store *s, const char *status, FILE *f, sn_err *e);
 struct sqlite3;
 struct sqlite3 *store_db(store *s);
 
+/* ---- added with store.c (reading for `sensi runs`, and a test hook) ---- */
+
+/* Call fn(ctx, row) for every run ordered by run_id (status == NULL: all,
+ * else only that status), row being a JSON object of all runs columns in
+ * table order (INTEGER and REAL as numbers, TEXT as strings, NULL as null;
+ * owned by the store, valid during the call). A non-zero return from fn
+ * stops the walk and is returned. Errors: SN_EIO, SN_ENOMEM. */
+int store_each_run(store *s, const char *status, int (*fn)(void *ctx, const cJSON *row),
+                   void *ctx, sn_err *e);
+
+/* *n = number of runs whose column (a runs column name) is not NULL.
+ * Errors: SN_EARG (not a runs column), SN_EIO. */
+int store_count_nonnull(store *s, const char *column, long *n, sn_err *e);
+
+/* For tests: cap the database at pages pages (PRAGMA max_page_count), so a
+ * write that needs more fails with SQLITE_FULL as on a full disk. */
+int store_set_max_pages(store *s, long pages, sn_err *e);
+
 #endif
