@@ -49,6 +49,26 @@ $SENSI transitions "$T/m.safetensors" --trajectory polygon --anchors 5,6,7,8 --s
     || bad polygon "exit $?: $(cat "$T/err")"
 pycheck polygon 'j["mean_transitions"] > 0'
 [ "$(wc -l <"$T/p.csv")" -eq 1002 ] && ok profile-sampled-rows || bad profile-sampled-rows "$(wc -l <"$T/p.csv") lines"
+# sampled profile: every row has a finite softmax-Jacobian norm, the rows add up
+if python3 - "$T/p.csv" "$T/out" <<'PY'
+import csv, json, math, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); j = json.load(open(sys.argv[2]))
+assert sum(int(r["transitions"]) for r in rows) == j["mean_transitions"]
+assert all(r["jac_softmax"] != "" and math.isfinite(float(r["jac_softmax"])) and float(r["jac_softmax"]) > 0 for r in rows)
+assert rows[-1]["jac_softmax"] == rows[0]["jac_softmax"]  # u = 1 is the start point
+PY
+then ok profile-sampled-jac; else bad profile-sampled-jac "empty/non-finite Jacobian or rows do not add up"; fi
+# more samples than profile points: at most 4096 + 1 rows, still adding up
+$SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,2 --samples 20000 --profile "$T/p.csv" >"$T/out" 2>"$T/err" \
+    || bad profile-stride "exit $?: $(cat "$T/err")"
+if python3 - "$T/p.csv" "$T/out" <<'PY'
+import csv, json, math, sys
+rows = list(csv.DictReader(open(sys.argv[1]))); j = json.load(open(sys.argv[2]))
+assert 2 <= len(rows) <= 4097, len(rows)
+assert sum(int(r["transitions"]) for r in rows) == j["mean_transitions"]
+assert all(r["jac_softmax"] != "" and math.isfinite(float(r["jac_softmax"])) for r in rows)
+PY
+then ok profile-sampled-stride; else bad profile-sampled-stride "$(head -3 "$T/p.csv")"; fi
 $SENSI transitions "$T/m.safetensors" --trajectory ellipse-diff,translate --count 2 --samples 1000 >"$T/out" 2>"$T/err"
 pycheck per-kind 'set(j["per_kind"]) == {"ellipse-diff", "translate"} and j["trajectories"] == 4'
 # determinism

@@ -10,6 +10,7 @@
  *   walk's crossing positions);
  * - float32 codes with the double fallback equal a float64 reference;
  * - curvature against a float64 brute force (Jacobian at both sides);
+ * - sampled profile: rows add up, Jacobian norms equal a float64 reference;
  * - tanh: error without sign code, closed-form count with it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include <stdio.h>
 
+#include "../src/sens/jacobian.h"
 #include "../src/sens/traj.h"
 #include "../src/sens/transitions.h"
 #include "testutil.h"
@@ -575,6 +577,122 @@ static void test_curvature_reference(void **st)
     }
 }
 
+/* sampled profile: rows at every stride-th sample with the transitions since
+ * the previous row (summing to the total, and equal to the per-sample
+ * profile binned by hand), every softmax-Jacobian norm finite and equal to
+ * a float64 reference (plain loops, at the same float32 point) and to
+ * jac_norms; the count does not depend on the block size / worker split */
+static void test_sampled_profile(void **st)
+{
+    (void)st;
+    int d = 6, H = 24, K = 5;
+    mlp m;
+    make_net(&m, d, H, 4, K, ACT_RELU, 1);
+    m.cfg.sigma_b2 = 0.1;
+    rng r;
+    rng_seed(&r, 31);
+    mlp_init_params(&m, &r);
+    float x0[18];
+    for (int i = 0; i < 18; i++)
+        x0[i] = (float)(2 * rng_normal(&r));
+    traj t;
+    assert_int_equal(traj_ellipse3(&t, x0, x0 + d, x0 + 2 * d, d, NULL), SN_OK);
+    long k = 5000;
+    /* per-sample profile (stride 1), one block: one worker */
+    prof p1 = {0};
+    trans_opts o1 = {.profile = prof_cb, .profile_ctx = &p1, .profile_points = (int)k,
+                     .block = (int)k};
+    trans_result r1;
+    assert_int_equal(trans_sampled(&m, &t, k, &o1, &r1, NULL), SN_OK);
+    assert_int_equal(p1.n, k + 1);
+    assert_true(r1.transitions > 20);
+    /* 64 profile points, blocks of 300 (several workers when BLAS has threads) */
+    prof p = {0};
+    trans_opts o = {.profile = prof_cb, .profile_ctx = &p, .profile_points = 64, .block = 300};
+    trans_result res;
+    assert_int_equal(trans_sampled(&m, &t, k, &o, &res, NULL), SN_OK);
+    assert_int_equal(res.transitions, r1.transitions);
+    assert_int_equal(res.regions, r1.regions);
+    long stride = (k + 63) / 64, R = (k + stride - 1) / stride, sum = 0;
+    assert_int_equal(p.n, R + 1);
+    assert_true(R <= 64);
+    for (long q = 0; q <= R; q++) {
+        sum += p.tr[q];
+        /* row q holds the pairs (i-1, i), q*stride - stride < i <= q*stride
+         * (the last row: up to i = k, the closing pair) */
+        long lo = q == 0 ? 0 : (q - 1) * stride + 1, hi = q == R ? k : q * stride, bin = 0;
+        for (long i = lo; i <= hi; i++)
+            bin += p1.tr[i];
+        if (bin != p.tr[q])
+            fail_msg("profile row %ld: %ld transitions, per-sample profile says %ld", q,
+                     p.tr[q], bin);
+        double u = q == R ? 1.0 : (double)(q * stride) / k;
+        assert_true(fabs(p.u[q] - u) < 1e-15);
+    }
+    assert_int_equal(sum, res.transitions);
+    /* small k, blocks of 4: the pairs joining the workers' ranges carry
+     * transitions too */
+    for (long kk = 16; kk <= 80; kk++) {
+        trans_opts oa = {.block = 4}, ob = {.block = (int)kk};
+        trans_result ra, rb;
+        assert_int_equal(trans_sampled(&m, &t, kk, &oa, &ra, NULL), SN_OK);
+        assert_int_equal(trans_sampled(&m, &t, kk, &ob, &rb, NULL), SN_OK);
+        if (ra.transitions != rb.transitions || ra.regions != rb.regions)
+            fail_msg("k %ld: blocks of 4 count %ld (%ld regions), one block %ld (%ld)", kk,
+                     ra.transitions, ra.regions, rb.transitions, rb.regions);
+    }
+    /* Jacobian norms at the rows' float32 points: float64 reference and jac_norms */
+    float *x = malloc(sizeof(float) * R * d);
+    jac_point *jp = malloc(sizeof(jac_point) * R);
+    double pp[4096], z[8], zf[8], lg[8], J[64], pr[8];
+    assert_true(m.n_params <= 4096);
+    for (size_t i = 0; i < m.n_params; i++)
+        pp[i] = m.params[i];
+    for (long q = 0; q < R; q++) {
+        traj_point(&t, p.u[q], z);
+        for (int j = 0; j < d; j++)
+            x[q * d + j] = (float)z[j], zf[j] = x[q * d + j];
+    }
+    assert_int_equal(jac_norms(&m, x, NULL, (int)R, jp, NULL), SN_OK);
+    for (long q = 0; q <= R; q++) {
+        long qq = q == R ? 0 : q; /* u = 1 is the start point */
+        for (int j = 0; j < d; j++)
+            zf[j] = x[qq * d + j];
+        int code[128];
+        ref_logits(&m, pp, zf, lg, NULL);
+        ref_jac(&m, zf, J, code);
+        double mx = lg[0], zs = 0, ref = 0;
+        for (int c = 1; c < K; c++)
+            mx = lg[c] > mx ? lg[c] : mx;
+        for (int c = 0; c < K; c++)
+            zs += pr[c] = exp(lg[c] - mx);
+        for (int c = 0; c < K; c++)
+            pr[c] /= zs;
+        for (int i = 0; i < d; i++) {
+            double pj = 0;
+            for (int c = 0; c < K; c++)
+                pj += pr[c] * J[c * d + i];
+            for (int c = 0; c < K; c++)
+                ref += pr[c] * (J[c * d + i] - pj) * pr[c] * (J[c * d + i] - pj);
+        }
+        ref = sqrt(ref);
+        if (!isfinite(p.jac[q]) || fabs(p.jac[q] - ref) > 1e-4 * ref + 1e-7 ||
+            fabs(p.jac[q] - jp[qq].jac_softmax) > 1e-6 * ref)
+            fail_msg("profile row %ld: jac %.9g, float64 reference %.9g, jac_norms %.9g", q,
+                     p.jac[q], ref, jp[qq].jac_softmax);
+    }
+    free(x);
+    free(jp);
+    free(p.u);
+    free(p.tr);
+    free(p.jac);
+    free(p1.u);
+    free(p1.tr);
+    free(p1.jac);
+    traj_free(&t);
+    mlp_free(&m);
+}
+
 /* ---- tanh and errors ---- */
 
 static void test_tanh(void **st)
@@ -659,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_wide_no_flicker),
         cmocka_unit_test(test_codes_reference),
         cmocka_unit_test(test_curvature_reference),
+        cmocka_unit_test(test_sampled_profile),
         cmocka_unit_test(test_tanh),
         cmocka_unit_test(test_errors),
     };

@@ -21,11 +21,21 @@ typedef struct trans_result {
     long regions;       /* distinct regions visited (exact: segments of the walk) */
     double curvature;   /* sum over crossings of ||J_f(after) - J_f(before)||_F (exact only) */
     long samples;       /* k (sampled) or number of crossings (exact) */
+    long refined;       /* sampled: suspect neurons (float32 pre-activation near a kink)
+                           whose code was re-decided in float64; exact: 0 */
 } trans_result;
 
-/* Profile callback: called for each sample (sampled) or each region (exact)
- * with its position u, the softmax-Jacobian norm there, and the number of
- * transitions between it and the previous sample/region. May be NULL. */
+/* Profile callback: called for each region (exact) or each profile point
+ * (sampled) with its position u, the softmax-Jacobian norm there, and the
+ * number of transitions between it and the previous region/profile point.
+ * Sampled: the profile points are the samples i*stride, stride =
+ * ceil(k / profile_points) (every sample when k <= profile_points), so every
+ * row has a finite Jacobian norm (jac_norms at the float32-rounded point);
+ * a row's transitions are those of the sample pairs since the previous row;
+ * a last row at u = 1 (the start point again, same norm) carries the pairs
+ * after the last profile point and the closing pair. All calls come after
+ * the count, from the calling thread. The transitions of all rows sum to the
+ * total. May be NULL. */
 typedef void (*trans_profile_fn)(void *ctx, double u, double jac_softmax, long transitions);
 
 typedef struct trans_opts {
@@ -35,8 +45,16 @@ typedef struct trans_opts {
     void *profile_ctx;
     int curvature;      /* exact: 1 computes res->curvature (an O(L H^2) chain per
                            crossing); 0 leaves it NAN. A profile turns it on. */
+    int profile_points; /* sampled: at most this many profile rows (plus the closing
+                           one) get a Jacobian norm; 0: 4096 */
 } trans_opts;
 
+/* Sampled count at k >= 2 equally spaced points (header of transitions.c):
+ * runs blas_get_threads() worker threads with single-threaded GEMMs (the
+ * process-wide BLAS thread count is 1 during the call, restored after), so do
+ * not call it while another thread of the process uses BLAS. o may be NULL.
+ * Errors: SN_EARG (k < 2, tanh without tanh_sign, profile_points < 0),
+ * SN_ESHAPE (trajectory and network sizes differ), SN_ENOMEM. */
 int trans_sampled(const mlp *m, const traj *t, long k, const trans_opts *o, trans_result *res,
                   sn_err *e);
 int trans_exact(const mlp *m, const traj *t, const trans_opts *o, trans_result *res, sn_err *e);
