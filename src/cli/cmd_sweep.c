@@ -205,13 +205,15 @@ int cmd_sweep(int argc, char **argv)
 
     store *st = NULL;
     store_spec sp = {.name = s.name, .hash = s.hash, .json = s.json, .total_runs = s.n_runs};
-    if (store_open(db, &sp, &st, &e)) {
+    struct stat dbst;
+    int db_exists = stat(db, &dbst) == 0;
+    if ((!dry || db_exists) && store_open(db, &sp, &st, &e)) {
         sched_mpi_abort(2);
         die_err(&e);
     }
     if (dry) {
         unsigned char *done = calloc(s.n_runs, 1);
-        if (!done || store_done_ids(st, done, s.n_runs, &e))
+        if (!done || (st && store_done_ids(st, done, s.n_runs, &e)))
             die("sweep: %s", done ? e.msg : "out of memory");
         long todo = 0, in_shard = 0;
         for (long id = 0; id < s.n_runs; id++)

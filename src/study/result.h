@@ -29,8 +29,10 @@ typedef struct traj_row {
     double curvature;    /* NAN unless measured */
     double seconds;
     int nbins;           /* profile bins along u in [0,1) (0: no profile) */
-    double *prof_jac;    /* prof_jac (nbins): softmax-Jacobian norm at bin centres */
-    double *prof_trans;  /* prof_trans (nbins): transitions inside each bin */
+    double *prof_jac;    /* prof_jac (nbins): softmax-Jacobian norm at u = i/nbins (bin
+                            starts: with nbins a multiple of 3 an ellipse's anchors, of the
+                            image width a translation loop's shifted images, are bin starts) */
+    double *prof_trans;  /* prof_trans (nbins): transitions with u in [i/nbins, (i+1)/nbins) */
 } traj_row;
 
 typedef struct run_result {

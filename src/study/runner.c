@@ -125,7 +125,8 @@ static void on_profile(void *ctx, double u, double jac, long transitions)
     b->trans[i] += (double)transitions;
 }
 
-/* Softmax-Jacobian norm at the centres of nb bins along t. */
+/* Softmax-Jacobian norm at the starts u = i/nb of nb bins along t (with nb
+ * a multiple of 3, an ellipse's anchors are bin starts). */
 static int profile_jacobian(const mlp *m, const traj *t, int nb, double *out, sn_err *e)
 {
     float *x = malloc(sizeof(float) * (size_t)nb * t->d);
@@ -135,7 +136,7 @@ static int profile_jacobian(const mlp *m, const traj *t, int nb, double *out, sn
     if (!x || !z || !pt)
         rc = err_set(e, SN_ENOMEM, "out of memory for a %d-bin profile", nb);
     for (int i = 0; !rc && i < nb; i++) {
-        traj_point(t, (i + 0.5) / nb, z);
+        traj_point(t, (double)i / nb, z);
         for (int j = 0; j < t->d; j++)
             x[(size_t)i * t->d + j] = (float)z[j];
     }
