@@ -59,11 +59,15 @@ typedef struct sweep_ui {
     progress bar;
     int quiet;
     double t0;
+    double t_first;   /* when the runs to do were known (workers start) */
 } sweep_ui;
+
+static double now_s(void);
 
 static void on_start(void *ctx, const sched_counts *c)
 {
     sweep_ui *u = ctx;
+    u->t_first = now_s();
     if (c->skipped && !u->quiet)
         fprintf(stderr, "sweep: %ld runs already in the database, %ld to do\n", c->skipped,
                 c->todo);
@@ -293,6 +297,9 @@ int cmd_sweep(int argc, char **argv)
     cJSON_AddNumberToObject(o, "ranks", size);
     json_add_num(o, "wall_s", wall);
     json_add_num(o, "runs_per_hour", wall > 0 ? cnt.done * 3600.0 / wall : NAN);
+    json_add_num(o, "busy_s", cnt.busy_s);
+    json_add_num(o, "db_s", cnt.db_s);
+    json_add_num(o, "startup_s", (ui.t_first > 0 ? ui.t_first : now_s()) - t0);
     cJSON_AddBoolToObject(o, "interrupted", interrupted);
     print_json(o);
     if (interrupted && !quiet)

@@ -172,6 +172,13 @@ static void stop_local(worker *w, int hard)
 
 /* ---- the scheduler ---- */
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 typedef struct pending {
     long id;
     double cost;
@@ -227,10 +234,14 @@ static int handle(const sweep_spec *s, store *st, const char *text, long expect_
             r.seed = rc.train.seed;
         char hex[17];
         run_config_hash(&rc, hex);
+        double t0 = now_s();
         ret = store_insert_run(st, &rc, hex, &r, e);
+        c->db_s += now_s() - t0;
     }
     if (!ret) {
         c->done++;
+        if (isfinite(r.wall_s))
+            c->busy_s += r.wall_s;
         if (!strcmp(r.status, "fit"))
             c->fit++;
         else if (!strcmp(r.status, "not_fit"))
@@ -278,6 +289,7 @@ static void mpi_stop_all(int mpi_size)
 int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts *c, sn_err *e)
 {
     memset(c, 0, sizeof *c);
+    double t_start = now_s();
     int mpi_size = 1;
 #ifdef SENSI_MPI
     int inited = 0;
@@ -350,6 +362,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
         ret = spawn(&w[i], s, o, w, nw, e);
 
     long next = 0, inflight = 0;
+    c->start_s = now_s() - t_start;
     while (!ret && !(o->stop && *o->stop) && (next < n || inflight > 0)) {
         for (int i = 0; i < nw && next < n; i++) {
             if (w[i].run >= 0 || (w[i].kind == 0 && w[i].pid <= 0))

@@ -19,6 +19,9 @@ typedef struct sched_counts {
     long todo;        /* runs this invocation set out to do */
     long done, fit, not_fit, diverged, failed;
     long skipped;     /* already in the database */
+    double busy_s;    /* sum of the stored runs' wall times (in the workers) */
+    double db_s;      /* seconds the scheduler spent storing results */
+    double start_s;   /* seconds from sched_run's start to the first dispatch */
 } sched_counts;
 
 typedef struct sched_opts {
