@@ -13,8 +13,8 @@ PKG_LIBS   += $(shell $(MPICC) --showme:link 2>/dev/null)
 endif
 OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wno-sign-compare -fno-fast-math $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -lm -lpthread
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-sign-compare -fno-fast-math $(PKG_CFLAGS)
+override LDLIBS += $(PKG_LIBS) -lm -lpthread
 BUILD   ?= build
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c))
@@ -31,7 +31,12 @@ all: sensi
 setup:
 	@sh scripts/setup.sh
 
-$(BUILD)/%.o: %.c $(HDRS)
+# Rebuild everything when the flags change (e.g. MPI appears after setup).
+FLAGS_FILE := $(BUILD)/.flags
+FLAGS_NOW  := $(CC) $(CFLAGS) $(LDLIBS)
+$(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_FILE))
+
+$(BUILD)/%.o: %.c $(HDRS) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -45,7 +50,7 @@ $(BUILD)/sensi: $(CLI_OBJ) $(BUILD)/libsensi.a
 sensi: $(BUILD)/sensi
 	cp $(BUILD)/sensi sensi
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libsensi.a $(HDRS)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libsensi.a $(HDRS) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(BUILD)/libsensi.a -o $@ $(LDLIBS) $(shell pkg-config --libs cmocka)
 

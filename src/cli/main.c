@@ -62,8 +62,14 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("sensi %s\nBLAS: %s (kernel %s, %d threads)\n", SENSI_VERSION, blas_config(),
-               blas_corename(), blas_get_threads());
+        printf("sensi %s\nBLAS: %s (kernel %s, %d threads)\nMPI: %s\n", SENSI_VERSION,
+               blas_config(), blas_corename(), blas_get_threads(),
+#ifdef SENSI_MPI
+               "yes (sweeps run under mpirun)"
+#else
+               "no (built without libopenmpi-dev)"
+#endif
+        );
         return 0;
     }
     if (!strcmp(cmd, "train"))
