@@ -59,7 +59,7 @@
 #include "walk.h"
 
 #define SUSPECT_TAU 2e-6
-#define REFINE_ROWS 256      /* points per float64 re-evaluation chunk */
+#define REFINE_ROWS 1024     /* points per float64 re-evaluation chunk */
 #define MAX_WORKERS 16
 #define PROFILE_POINTS 4096  /* default trans_opts.profile_points */
 
@@ -244,11 +244,29 @@ static int row_suspect(const act_pieces *ap, const float *restrict a, int n,
     return f;
 }
 
-/* row_apply: codes c (n) of a, a overwritten by phi(a); returns sum phi(a)^2. */
+/* row_first: layer 1's codes c (n) from the exact a (n), and a as float32
+ * into af (n). */
 __attribute__((target_clones("avx2", "default")))
-static float row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict c)
+static void row_first(const act_pieces *ap, const double *restrict a, int n,
+                      uint8_t *restrict c, float *restrict af)
 {
-    float q = 0;
+    double k0 = ap->kink[0], k1 = ap->kink[1];
+    if (ap->nk == 1)
+        for (int j = 0; j < n; j++) {
+            c[j] = a[j] > k0;
+            af[j] = (float)a[j];
+        }
+    else
+        for (int j = 0; j < n; j++) {
+            c[j] = (uint8_t)((a[j] > k0) + (a[j] > k1));
+            af[j] = (float)a[j];
+        }
+}
+
+/* row_apply: codes c (n) of a, a overwritten by phi(a). */
+__attribute__((target_clones("avx2", "default")))
+static void row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict c)
+{
     switch (act) {
     case ACT_RELU:
         for (int j = 0; j < n; j++) {
@@ -256,7 +274,6 @@ static float row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict
             c[j] = v > 0.0f;
             float h = v > 0.0f ? v : 0.0f;
             a[j] = h;
-            q += h * h;
         }
         break;
     case ACT_RELU6:
@@ -266,7 +283,6 @@ static float row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict
             float h = v > 0.0f ? v : 0.0f;
             h = h < 6.0f ? h : 6.0f;
             a[j] = h;
-            q += h * h;
         }
         break;
     case ACT_HARDTANH:
@@ -276,7 +292,6 @@ static float row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict
             float h = v > -1.0f ? v : -1.0f;
             h = h < 1.0f ? h : 1.0f;
             a[j] = h;
-            q += h * h;
         }
         break;
     case ACT_HARDSIGMOID:
@@ -287,7 +302,6 @@ static float row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict
             h = h > 0.0f ? h : 0.0f;
             h = h < 1.0f ? h : 1.0f;
             a[j] = h;
-            q += h * h;
         }
         break;
     case ACT_TANH: /* sign code */
@@ -296,11 +310,24 @@ static float row_apply(act_kind act, float *restrict a, int n, uint8_t *restrict
             c[j] = v > 0.0f;
             float h = tanhf(v);
             a[j] = h;
-            q += h * h;
         }
         break;
     }
-    return q;
+}
+
+/* sum v_j^2 in float, 8 partial sums (so that it vectorises without
+ * reassociation flags); the tolerance allows for its rounding. */
+__attribute__((target_clones("avx2", "default")))
+static float sumsq_f(const float *restrict v, int n)
+{
+    float acc[8] = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++)
+            acc[l] += v[j + l] * v[j + l];
+    for (; j < n; j++)
+        acc[0] += v[j] * v[j];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 /* Exact float64 codes of the layers >= 2 for rows (n of them) of A1, into
@@ -454,19 +481,11 @@ static int codes_block(sampler *s, int n)
         const double *a = s->A1 + (size_t)i * H1;
         uint8_t *c = s->codes + (size_t)i * sh->NH;
         float *af = x + (size_t)i * H1;
-        for (int j = 0; j < H1; j++) {
-            c[j] = (uint8_t)pieces_index(ap, a[j]);
-            af[j] = (float)a[j];
-        }
+        row_first(ap, a, H1, c, af);
     }
     act_forward(act, x, x, (size_t)n * H1);
-    for (int i = 0; i < n; i++) {
-        const float *hi = x + (size_t)i * H1;
-        float q = 0;
-        for (int j = 0; j < H1; j++)
-            q += hi[j] * hi[j];
-        s->hn[i] = sqrtf(q);
-    }
+    for (int i = 0; i < n; i++)
+        s->hn[i] = sqrtf(sumsq_f(x + (size_t)i * H1, H1));
     for (int g = 1; g < sh->nh; g++) {
         int in = m->dims[g], out = m->dims[g + 1];
         float beta = 0;
@@ -493,8 +512,8 @@ static int codes_block(sampler *s, int n)
                         return -1;
                 }
             }
-            float q = row_apply(act, a, out, c);
-            s->hn[i] = sqrtf(q);
+            row_apply(act, a, out, c);
+            s->hn[i] = sqrtf(sumsq_f(a, out));
         }
         float *t = x;
         x = y;

@@ -273,6 +273,14 @@ static int wk_init(wk *w, const mlp *m, const trans_opts *o, sn_err *e)
     return SN_OK;
 }
 
+/* hypot(be, ga) without hypot's cost (a fifth of the walk's time): the
+ * plain formula is within an ulp or two, and hypot only where it overflows. */
+static inline double radius(double be, double ga)
+{
+    double r2 = be * be + ga * ga;
+    return isfinite(r2) ? sqrt(r2) : hypot(be, ga);
+}
+
 /* Value of coefficients (al, be, ga) at parameter t. */
 static inline double coef_at(int ellipse, double al, double be, double ga, double t)
 {
@@ -424,7 +432,7 @@ static int do_level(wk *w, int h, lvl *cur, lvl *next)
         uint8_t *mk = w->mask[h];
         for (int j = 0; j < Hh; j++) {
             double al = C[j], be = C[Hh + j], ga = C[2 * Hh + j];
-            double R = w->ellipse ? hypot(be, ga) : fabs(be);
+            double R = w->ellipse ? radius(be, ga) : fabs(be);
             double v0 = w->ellipse ? al + be * ca + ga * sa : al + be * ta;
             double scale = fabs(al) + R + w->kscale + 1e-300;
             int p = mk[j], pt;
