@@ -990,7 +990,7 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
     char what[160] = "";
     rc_sql = step_done(s->begin);
     if (rc_sql != SQLITE_OK) {
-        snprintf(what, sizeof what, "starting the transaction");
+        snprintf(what, sizeof what, "starting");
         goto fail;
     }
     sqlite3_stmt *dels[3] = {s->del_points, s->del_traj, s->del_run};
@@ -999,14 +999,14 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
         if (rc_sql == SQLITE_OK)
             rc_sql = step_done(dels[i]);
         if (rc_sql != SQLITE_OK) {
-            snprintf(what, sizeof what, "deleting the earlier row");
+            snprintf(what, sizeof what, "deleting the earlier row of");
             goto fail;
         }
     }
     if ((err = bind_run(s, config_hash, r, config_text, cj, e)))
         goto fail;
     if ((rc_sql = step_done(s->ins_run)) != SQLITE_OK) {
-        snprintf(what, sizeof what, "inserting the run");
+        snprintf(what, sizeof what, "inserting");
         goto fail;
     }
     for (int i = 0; i < r->n_points; i++) {
@@ -1024,7 +1024,7 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
         b_real(&b, p->jac_y);
         rc_sql = b.rc != SQLITE_OK ? b.rc : step_done(s->ins_point);
         if (rc_sql != SQLITE_OK) {
-            snprintf(what, sizeof what, "inserting point %s:%d", p->split, p->index);
+            snprintf(what, sizeof what, "inserting point %s:%d of", p->split, p->index);
             goto fail;
         }
     }
@@ -1064,7 +1064,7 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
         free(pt);
         rc_sql = b.rc != SQLITE_OK ? b.rc : step_done(s->ins_traj);
         if (rc_sql != SQLITE_OK) {
-            snprintf(what, sizeof what, "inserting trajectory %s %d", t->kind, t->i);
+            snprintf(what, sizeof what, "inserting trajectory %s %d of", t->kind, t->i);
             goto fail;
         }
     }
@@ -1082,7 +1082,7 @@ fail:
         int code = sn_code(rc_sql);
         if (code != SN_EARG && code != SN_ENOMEM)
             code = SN_EIO;
-        err = err_set(e, code, "cannot write %s: %s while %s of run %ld%s; the "
+        err = err_set(e, code, "cannot write %s: %s when %s run %ld%s; the "
                       "run is not stored, earlier runs are kept", s->path,
                       sqlite3_errmsg(s->db), what, r->run_id, write_hint(rc_sql));
     }
