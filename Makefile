@@ -48,7 +48,7 @@ $(BUILD)/sensi: $(CLI_OBJ) $(BUILD)/libsensi.a
 	$(CC) $(CFLAGS) $(CLI_OBJ) $(BUILD)/libsensi.a -o $@ $(LDLIBS)
 
 sensi: $(BUILD)/sensi
-	cp $(BUILD)/sensi sensi
+	cp $(BUILD)/sensi sensi.tmp && mv -f sensi.tmp sensi
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libsensi.a $(HDRS) $(FLAGS_FILE)
 	@mkdir -p $(dir $@)

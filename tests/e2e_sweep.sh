@@ -160,6 +160,20 @@ else
     bad merge "$(cat "$T/merge.out")"
 fi
 
+# --- --save-models: each run's network, loadable by the other commands ----------
+$SENSI sweep "$T/spec.json" --db "$T/save.db" --shard 2/6 --save-models "$T/models" -q >"$T/out" 2>"$T/err" \
+    || bad save-models "$(cat "$T/err")"
+if [ -f "$T/models/run-000001.safetensors" ] && [ -f "$T/models/run-000007.safetensors" ] &&
+    $SENSI eval "$T/models/run-000007.safetensors" >"$T/eval.json" 2>"$T/err" &&
+    $PY - "$T/save.db" "$T/eval.json" <<'PY'
+import json, sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute("select test_acc, test_loss, seed from runs where run_id = 7").fetchone()
+j = json.load(open(sys.argv[2]))
+assert j["test_acc"] == r[0] and abs(j["test_loss"] - r[1]) < 1e-5 * r[1], (j, r)
+assert int(j["config"]["seed"]) == r[2]
+PY
+then ok save-models; else bad save-models "$(ls "$T/models" 2>&1) $(cat "$T/err")"; fi
+
 # --- sensi runs --------------------------------------------------------------
 $SENSI runs "$T/ref.db" --csv "$T/runs.csv" >"$T/out" 2>&1 || bad runs "$(cat "$T/out")"
 if $PY -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert len(r)==12 and r[0]["run_id"]=="0" and "jac_test_mean" in r[0]' "$T/runs.csv"; then ok runs-csv; else bad runs-csv "$(head -3 "$T/runs.csv")"; fi
