@@ -515,18 +515,23 @@ static void ref_jac(const mlp *m, const double *z, double *J, int *code)
 static void test_curvature_reference(void **st)
 {
     (void)st;
-    int d = 3, H = 6, K = 4;
-    act_kind acts[] = {ACT_RELU, ACT_HARDSIGMOID};
-    for (int ai = 0; ai < 2; ai++) {
+    /* the last case: 5 hidden layers and more crossings than one batch of
+     * curvature chains (CURV_BATCH in walk.c) */
+    int d = 3, K = 4;
+    act_kind acts[] = {ACT_RELU, ACT_HARDSIGMOID, ACT_HARDTANH};
+    int Hs[] = {6, 6, 24}, depths[] = {3, 3, 6};
+    double amp[] = {2, 2, 8};
+    for (int ai = 0; ai < 3; ai++) {
+        int H = Hs[ai], depth = depths[ai];
         mlp m;
-        make_net(&m, d, H, 3, K, acts[ai], 1);
+        make_net(&m, d, H, depth, K, acts[ai], 1);
         m.cfg.sigma_b2 = 0.2;
         rng r;
         rng_seed(&r, 21 + ai);
         mlp_init_params(&m, &r);
         float x[9];
         for (int i = 0; i < 9; i++)
-            x[i] = (float)(2 * rng_normal(&r));
+            x[i] = (float)(amp[ai] * rng_normal(&r));
         traj t;
         assert_int_equal(traj_ellipse3(&t, x, x + 3, x + 6, 3, NULL), SN_OK);
         prof p = {0};
@@ -535,7 +540,7 @@ static void test_curvature_reference(void **st)
         assert_int_equal(trans_exact(&m, &t, &o, &ex, NULL), SN_OK);
         long k = 1L << 17, tr = 0;
         double curv = 0, J0[32], Jp[32], J[32], z[3];
-        int c0[16], cp[16], c[16];
+        int c0[128], cp[128], c[128];
         traj_point(&t, 0, z);
         ref_jac(&m, z, J0, c0);
         memcpy(Jp, J0, sizeof J0);
@@ -549,7 +554,7 @@ static void test_curvature_reference(void **st)
                 memcpy(c, c0, sizeof c);
             }
             int dif = 0;
-            for (int q = 0; q < 2 * H; q++)
+            for (int q = 0; q < (depth - 1) * H; q++)
                 dif += c[q] != cp[q];
             if (dif) {
                 double s = 0;
@@ -561,6 +566,10 @@ static void test_curvature_reference(void **st)
             memcpy(Jp, J, sizeof J);
             memcpy(cp, c, sizeof c);
         }
+        if (ai == 2)
+            printf("curvature, depth %d width %d: %ld crossings\n", depth, H, ex.transitions);
+        if (ai == 2)
+            assert_true(ex.transitions > 300);
         assert_int_equal(tr, ex.transitions); /* no two crossings within 1/k here */
         assert_true(allowed_miss(&p, k) == 0);
         if (fabs(curv - ex.curvature) > 1e-9 * (1 + curv))

@@ -21,8 +21,13 @@
  * ds * g_j r_j^T (r_j = row j of d a_l / dx, g_j = column j of d f / d h_l,
  * both functions of the other layers' masks only), so
  * ||J_f(after) - J_f(before)||_F = |ds| ||g_j|| ||r_j||, computed by two
- * matrix-vector chains per crossing (exact, O(L H^2)); J_f itself is kept
- * up to date by the same rank-one terms for the profile's softmax Jacobian.
+ * chains per crossing (exact, O(L H^2) flops), batched: CURV_BATCH crossings
+ * of a window go down (r) and up (g) together, one dgemm per layer step over
+ * the crossings whose chain has reached that layer; each crossing's own
+ * masks are the batch start's with the batch's earlier crossings applied
+ * (elementwise, before each product), so the result equals one
+ * matrix-vector chain per crossing. J_f itself is kept up to date by the
+ * same rank-one terms for the profile's softmax Jacobian.
  * Ties (several neurons crossing at the same t) are counted per neuron
  * (each its own rank-one term).
  *
@@ -63,6 +68,7 @@
 #define RESYNC_TOL 1e-9
 #define START_MARGIN 1e-6
 #define TIE_U 1e-13 /* crossings closer than this (in u) share a region boundary */
+#define CURV_BATCH 256 /* crossings whose curvature chains run as one matrix product */
 
 void act_pieces_of(act_kind a, act_pieces *p)
 {
@@ -118,6 +124,12 @@ typedef struct wk {
     /* replay */
     int want_curv, want_prof;
     double *Jf;             /* Jf (K,D) logit Jacobian */
+    /* batched curvature chains (CURV_BATCH crossings at a time) */
+    double *cX, *cY;        /* cX, cY (CURV_BATCH, maxh) chain rows */
+    double *cR, *cG;        /* cR (CURV_BATCH, D) rows of d a_h/dx, cG (CURV_BATCH, K) */
+    long *cev;              /* cev (CURV_BATCH): event of batch row b, time order */
+    int *cord, *cpos;       /* cord (CURV_BATCH): rows by layer; cpos: row -> slot */
+    uint8_t *cmask;         /* cmask (maxh) one layer's pieces while the batch moves */
     double *r, *r2, *g, *g2;
     double curv;
     long trans, regions;
@@ -202,6 +214,14 @@ static void wk_free(wk *w)
     free(w->smask);
     free(w->lev);
     free(w->Jf);
+    free(w->cX);
+    free(w->cY);
+    free(w->cR);
+    free(w->cG);
+    free(w->cev);
+    free(w->cord);
+    free(w->cpos);
+    free(w->cmask);
     free(w->r);
     free(w->r2);
     free(w->g);
@@ -246,6 +266,18 @@ static int wk_init(wk *w, const mlp *m, const trans_opts *o, sn_err *e)
     w->Jf = calloc((size_t)w->K * w->D, sizeof(double));
     int bad = !w->Wd || !w->WT || !w->mask || !w->mask0 || !w->rmask || !w->smask || !w->r ||
               !w->r2 || !w->g || !w->g2 || !w->Jf;
+    if (w->want_curv) {
+        w->cX = malloc(sizeof(double) * CURV_BATCH * (size_t)w->maxh);
+        w->cY = malloc(sizeof(double) * CURV_BATCH * (size_t)w->maxh);
+        w->cR = malloc(sizeof(double) * CURV_BATCH * (size_t)w->D);
+        w->cG = malloc(sizeof(double) * CURV_BATCH * (size_t)w->K);
+        w->cev = malloc(sizeof(long) * CURV_BATCH);
+        w->cord = malloc(sizeof(int) * CURV_BATCH);
+        w->cpos = malloc(sizeof(int) * CURV_BATCH);
+        w->cmask = malloc(w->maxh);
+        bad |= !w->cX || !w->cY || !w->cR || !w->cG || !w->cev || !w->cord || !w->cpos ||
+               !w->cmask;
+    }
     for (int h = 0; !bad && h < w->nh; h++) {
         w->mask[h] = calloc(m->dims[h + 1], 1);
         w->mask0[h] = calloc(m->dims[h + 1], 1);
@@ -572,28 +604,6 @@ static double chain_down(wk *w, int h, int j, uint8_t **mk, double *out)
     return cblas_dnrm2(w->D, x, 1);
 }
 
-/* g (K) = column j of d f / d h_h under masks mk (into w->g); returns ||g||. */
-static double chain_up(wk *w, int h, int j, uint8_t **mk)
-{
-    const mlp *m = w->m;
-    double *x = w->g, *y = w->g2;
-    int n = m->dims[h + 2];
-    memcpy(x, w->WT[h + 1] + (size_t)j * n, sizeof(double) * n);
-    for (int q = h + 1; q < w->nh; q++) {
-        int in_d = m->dims[q + 1], out_d = m->dims[q + 2];
-        for (int i = 0; i < in_d; i++)
-            x[i] *= w->ap.slope[mk[q][i]];
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, out_d, in_d, 1.0, Wl(w, q + 1), in_d, x, 1, 0.0,
-                    y, 1);
-        double *t = x;
-        x = y;
-        y = t;
-    }
-    if (x != w->g)
-        memcpy(w->g, x, sizeof(double) * w->K);
-    return cblas_dnrm2(w->K, w->g, 1);
-}
-
 static double softmax_jac_norm(const wk *w, const double *logits)
 {
     int K = w->K, D = w->D;
@@ -622,22 +632,133 @@ static double softmax_jac_norm(const wk *w, const double *logits)
     return sqrt(tot);
 }
 
+/* Multiply the active chain rows (slots cord[0..na)) elementwise by the
+ * slopes of hidden layer g's pieces as they were just before each row's
+ * crossing: rows in time order, cmask following layer g's events of the
+ * batch (events q0..q1 of the window, the rows among them). */
+static void batch_mask(wk *w, long q0, int nb, int g, int n, int (*active)(const wk *, int, int),
+                       double *X)
+{
+    memcpy(w->cmask, w->rmask[g], n);
+    long e = q0;
+    for (int b = 0; b < nb; b++) {
+        long eb = w->cev[b];
+        for (; e < eb; e++)
+            if (w->ev[e].layer == g)
+                w->cmask[w->ev[e].j] = (uint8_t)w->ev[e].to;
+        if (!active(w, w->ev[eb].layer, g))
+            continue;
+        double *x = X + (size_t)w->cpos[b] * w->maxh;
+        for (int i = 0; i < n; i++)
+            x[i] *= w->ap.slope[w->cmask[i]];
+    }
+}
+
+static int down_active(const wk *w, int h, int g) { (void)w; return h > g; }
+static int up_active(const wk *w, int h, int g) { (void)w; return h < g; }
+
+/* The curvature chains of nb crossings at once (rows b < nb: events cev[b]
+ * of the window, in time order, each with ds != 0), exactly as chain_down
+ * and chain_up with the replay pieces just before each crossing: row b of cR
+ * = row j of d a_h / dx, of cG = column j of d f / d h_h. The rows of one
+ * layer step go through one dgemm; each row's own pieces differ from the
+ * batch start's only by the batch's earlier crossings (batch_mask). */
+static void curv_batch(wk *w, long q0, int nb)
+{
+    const mlp *m = w->m;
+    int ld = w->maxh, nh = w->nh;
+    /* down: slots by layer, highest first; a row joins at its layer */
+    int na = 0;
+    for (int h = nh - 1; h >= 0; h--)
+        for (int b = 0; b < nb; b++)
+            if (w->ev[w->cev[b]].layer == h)
+                w->cord[na] = b, w->cpos[b] = na++;
+    double *X = w->cX, *Y = w->cY;
+    int act = 0;
+    for (int g = nh - 1; g >= 0; g--) {
+        /* rows of layer g+1 start as row j of W_{g+1} */
+        while (act < nb && w->ev[w->cev[w->cord[act]]].layer == g + 1) {
+            const ev *x = &w->ev[w->cev[w->cord[act]]];
+            memcpy(X + (size_t)act * ld, Wl(w, g + 1) + (size_t)x->j * m->dims[g + 1],
+                   sizeof(double) * m->dims[g + 1]);
+            act++;
+        }
+        if (act == 0)
+            continue;
+        batch_mask(w, q0, nb, g, m->dims[g + 1], down_active, X);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, act, m->dims[g], m->dims[g + 1],
+                    1.0, X, ld, Wl(w, g), m->dims[g], 0.0, Y, ld);
+        double *t = X;
+        X = Y;
+        Y = t;
+    }
+    for (int a = 0; a < nb; a++) {
+        int b = w->cord[a];
+        const ev *x = &w->ev[w->cev[b]];
+        const double *src = a < act ? X + (size_t)a * ld : Wl(w, 0) + (size_t)x->j * w->D;
+        memcpy(w->cR + (size_t)b * w->D, src, sizeof(double) * w->D);
+    }
+    /* up: slots by layer, lowest first; a row of layer h joins at step h+1 */
+    na = 0;
+    for (int h = 0; h < nh; h++)
+        for (int b = 0; b < nb; b++)
+            if (w->ev[w->cev[b]].layer == h)
+                w->cord[na] = b, w->cpos[b] = na++;
+    X = w->cX, Y = w->cY;
+    act = 0;
+    for (int g = 1; g < nh; g++) {
+        while (act < nb && w->ev[w->cev[w->cord[act]]].layer == g - 1) {
+            const ev *x = &w->ev[w->cev[w->cord[act]]];
+            int n = m->dims[g + 1];
+            memcpy(X + (size_t)act * ld, w->WT[g] + (size_t)x->j * n, sizeof(double) * n);
+            act++;
+        }
+        if (act == 0)
+            continue;
+        batch_mask(w, q0, nb, g, m->dims[g + 1], up_active, X);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, act, m->dims[g + 2], m->dims[g + 1],
+                    1.0, X, ld, Wl(w, g + 1), m->dims[g + 1], 0.0, Y, ld);
+        double *t = X;
+        X = Y;
+        Y = t;
+    }
+    for (int a = 0; a < nb; a++) {
+        int b = w->cord[a];
+        const ev *x = &w->ev[w->cev[b]];
+        const double *src = a < act ? X + (size_t)a * ld : w->WT[nh] + (size_t)x->j * w->K;
+        memcpy(w->cG + (size_t)b * w->K, src, sizeof(double) * w->K);
+    }
+}
+
 /* Replay the window's events (sorted) in order: count, regions, curvature,
  * profile. fin: the final level (logit coefficients) when profiling. */
 static void replay(wk *w, const lvl *fin)
 {
+    int curv = w->want_curv && w->ap.pwl;
+    long qb = 0;  /* events before qb have their chains in the current batch */
+    int nb = 0, bi = 0;
     for (long q = 0; q < w->nev; q++) {
         ev *x = &w->ev[q];
         long d = x->to > x->from ? x->to - x->from : x->from - x->to;
         w->trans += d;
-        if (w->want_curv && w->ap.pwl) {
+        if (curv) {
+            if (q == qb) {
+                /* next batch: up to CURV_BATCH crossings with a slope change */
+                nb = 0, bi = 0;
+                for (qb = q; qb < w->nev && nb < CURV_BATCH; qb++)
+                    if (w->ap.slope[w->ev[qb].to] != w->ap.slope[w->ev[qb].from])
+                        w->cev[nb++] = qb;
+                if (nb)
+                    curv_batch(w, q, nb);
+            }
             double ds = w->ap.slope[x->to] - w->ap.slope[x->from];
             if (ds != 0) {
-                double nr = chain_down(w, x->layer, x->j, w->rmask, NULL);
-                double ng = chain_up(w, x->layer, x->j, w->rmask);
+                const double *r = w->cR + (size_t)bi * w->D, *g = w->cG + (size_t)bi * w->K;
+                bi++;
+                double nr = cblas_dnrm2(w->D, r, 1), ng = cblas_dnrm2(w->K, g, 1);
                 w->curv += fabs(ds) * nr * ng;
                 for (int c = 0; c < w->K; c++)
-                    cblas_daxpy(w->D, ds * w->g[c], w->r, 1, w->Jf + (size_t)c * w->D, 1);
+                    cblas_daxpy(w->D, ds * g[c], r, 1, w->Jf + (size_t)c * w->D, 1);
             }
             w->rmask[x->layer][x->j] = (uint8_t)x->to;
         }
