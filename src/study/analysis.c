@@ -1,0 +1,588 @@
+/* analysis.c: the numbers behind the paper's claims from a results database
+ * (analysis.h). Everything is read with plain SQL; grouping (factor pairs,
+ * the granulated Kendall coefficient's groups) is done by sorting string
+ * keys built from each run's config JSON with the keys that may differ
+ * removed, so no hash table and no assumption about which axes a spec
+ * varied. Not here: drawing (figures.c), the page (cmd_report.c). */
+#include "analysis.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sens/jac_summary.h"
+#include "../sens/jacobian.h"
+#include "stats.h"
+
+static const char *const factor_names[FACTOR_COUNT] = {"labels", "augment", "activation",
+                                                       "optimizer"};
+
+const char *an_factor_name(an_factor f)
+{
+    return (unsigned)f < FACTOR_COUNT ? factor_names[f] : "?";
+}
+
+/* keys a factor may change besides itself */
+static const char *const free_labels[] = {"random_labels", NULL};
+static const char *const free_augment[] = {"augment_shift", "augment_flip", NULL};
+static const char *const free_act[] = {"act", "sigma_w2", NULL};
+static const char *const free_opt[] = {"opt", "lr", "batch", "steps", "momentum", "beta1",
+                                       "beta2", "eps", "decay", "eval_every", NULL};
+static const char *const *const factor_free[FACTOR_COUNT] = {free_labels, free_augment,
+                                                             free_act, free_opt};
+
+static int db_err(sqlite3 *db, sn_err *e, const char *what)
+{
+    return err_set(e, SN_EIO, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* A fit run as the grouping code sees it. */
+typedef struct keyed {
+    char *key;        /* config minus free keys and seed, + replicate */
+    int side;         /* 0 a, 1 b */
+    long id;
+    double test_acc;
+} keyed;
+
+static int cmp_keyed(const void *p, const void *q)
+{
+    const keyed *a = p, *b = q;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    if (a->side != b->side)
+        return a->side - b->side;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* config JSON text with keys drop[] and "seed" removed, plus "|r<replicate>";
+ * malloc'd, NULL on a malformed config or no memory. */
+static char *config_key(const char *config, const char *const *drop, const char *drop1,
+                        int replicate)
+{
+    cJSON *c = cJSON_Parse(config);
+    if (!c)
+        return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "seed");
+    for (int i = 0; drop && drop[i]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, drop[i]);
+    if (drop1)
+        cJSON_DeleteItemFromObjectCaseSensitive(c, drop1);
+    char *s = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 24;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%s|r%d", s, replicate);
+    free(s);
+    return k;
+}
+
+static int side_of(an_factor f, sqlite3_stmt *st)
+{
+    double rl = sqlite3_column_double(st, 4);
+    int shift = sqlite3_column_int(st, 5), flip = sqlite3_column_int(st, 6);
+    const char *act = (const char *)sqlite3_column_text(st, 7);
+    const char *opt = (const char *)sqlite3_column_text(st, 8);
+    switch (f) {
+    case FACTOR_LABELS: return rl > 0;
+    case FACTOR_AUGMENT: return shift > 0 || flip;
+    case FACTOR_ACTIVATION:
+        return act && !strcmp(act, "relu") ? 0 : act && !strcmp(act, "hardsigmoid") ? 1 : -1;
+    case FACTOR_OPTIMIZER:
+        return opt && !strcmp(opt, "momentum") ? 0 : opt && !strcmp(opt, "lbfgs") ? 1 : -1;
+    default: return -1;
+    }
+}
+
+int an_find_pairs(sqlite3 *db, an_factor f, an_pair **out, long *n, sn_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if ((unsigned)f >= FACTOR_COUNT)
+        return err_set(e, SN_EARG, "an_find_pairs: no factor %d", (int)f);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "select run_id, config, replicate, test_acc, random_labels, "
+                           "augment_shift, augment_flip, act, opt from runs where status = 'fit' "
+                           "order by run_id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, e, "reading runs");
+    keyed *k = NULL;
+    long nk = 0, cap = 0;
+    int rc = SN_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int side = side_of(f, st);
+        if (side < 0)
+            continue;
+        if (nk == cap) {
+            cap = cap ? 2 * cap : 256;
+            keyed *q = realloc(k, sizeof *k * cap);
+            if (!q) {
+                rc = err_set(e, SN_ENOMEM, "out of memory for runs");
+                break;
+            }
+            k = q;
+        }
+        const char *cfg = (const char *)sqlite3_column_text(st, 1);
+        char *key = cfg ? config_key(cfg, factor_free[f], NULL, sqlite3_column_int(st, 2)) : NULL;
+        if (!key)
+            continue; /* a config that does not parse cannot pair */
+        k[nk++] = (keyed){key, side, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 3)};
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(db, e, "reading runs");
+    sqlite3_finalize(st);
+    an_pair *p = NULL;
+    long np = 0;
+    if (!rc && nk) {
+        qsort(k, nk, sizeof *k, cmp_keyed);
+        p = malloc(sizeof *p * (nk / 2 + 1));
+        if (!p)
+            rc = err_set(e, SN_ENOMEM, "out of memory for pairs");
+        for (long i = 0; !rc && i < nk;) {
+            long j = i;
+            while (j < nk && !strcmp(k[j].key, k[i].key))
+                j++;
+            long a0 = i, b0 = i;
+            while (b0 < j && k[b0].side == 0)
+                b0++;
+            for (long t = 0; a0 + t < b0 && b0 + t < j; t++) {
+                const keyed *a = &k[a0 + t], *b = &k[b0 + t];
+                if (f == FACTOR_AUGMENT && !(b->test_acc > a->test_acc))
+                    continue; /* the paper keeps pairs where augmentation helped */
+                p[np++] = (an_pair){a->id, b->id};
+            }
+            i = j;
+        }
+    }
+    for (long i = 0; i < nk; i++)
+        free(k[i].key);
+    free(k);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    *n = np;
+    return SN_OK;
+}
+
+/* ---- metrics present ---- */
+
+static const char *const metric_cols[] = {"jac_test_mean", "jac_logit_test_mean",
+                                          "trans_ellipse_diff", "trans_ellipse_same",
+                                          "trans_ellipse_random", "trans_translate",
+                                          "n_params", "train_loss", NULL};
+static const char *const sens_cols[] = {"jac_test_mean", "jac_logit_test_mean",
+                                        "trans_ellipse_diff", "trans_ellipse_same",
+                                        "trans_ellipse_random", "trans_translate", NULL};
+
+/* ---- correlations ---- */
+
+typedef struct corr_data {
+    const double *x, *y;  /* x = metric (log for Pearson), y = gap */
+    const double *lx;
+    const int *group;     /* group (A, n) */
+    int n, A;
+    double *bx, *by;      /* scratch (n) */
+    int *bg;              /* scratch (A, n) */
+} corr_data;
+
+static void gather(const double *src, const int *idx, int m, double *dst)
+{
+    for (int i = 0; i < m; i++)
+        dst[i] = src[idx[i]];
+}
+
+static double f_pearson_log(const int *idx, int m, void *ctx)
+{
+    corr_data *d = ctx;
+    gather(d->lx, idx, m, d->bx);
+    gather(d->y, idx, m, d->by);
+    return stats_pearson(d->bx, d->by, m);
+}
+
+static double f_spearman(const int *idx, int m, void *ctx)
+{
+    corr_data *d = ctx;
+    gather(d->x, idx, m, d->bx);
+    gather(d->y, idx, m, d->by);
+    return stats_spearman(d->bx, d->by, m);
+}
+
+static double f_kendall(const int *idx, int m, void *ctx)
+{
+    corr_data *d = ctx;
+    gather(d->x, idx, m, d->bx);
+    gather(d->y, idx, m, d->by);
+    return stats_kendall(d->bx, d->by, m);
+}
+
+static double f_granulated(const int *idx, int m, void *ctx)
+{
+    corr_data *d = ctx;
+    gather(d->x, idx, m, d->bx);
+    gather(d->y, idx, m, d->by);
+    for (int a = 0; a < d->A; a++)
+        for (int i = 0; i < m; i++)
+            d->bg[(size_t)a * m + i] = d->group[(size_t)a * d->n + idx[i]];
+    return stats_granulated_kendall(d->bx, d->by, d->bg, m, d->A, NULL);
+}
+
+static void interval(stats_fn f, corr_data *d, int reps, uint64_t seed, an_interval *out)
+{
+    int *all = malloc(sizeof(int) * (d->n > 0 ? d->n : 1));
+    out->v = out->lo = out->hi = NAN;
+    if (!all)
+        return;
+    for (int i = 0; i < d->n; i++)
+        all[i] = i;
+    out->v = f(all, d->n, d);
+    free(all);
+    if (reps > 0 && isfinite(out->v) &&
+        stats_bootstrap(f, d, d->n, reps, seed, 0.95, &out->lo, &out->hi))
+        out->lo = out->hi = NAN;
+}
+
+typedef struct netrow {
+    char *cfg;
+    int rep;
+    double metric[8];
+    double gap;
+} netrow;
+
+/* Group ids for the granulated coefficient: for every config key that varies
+ * among the networks, networks equal in every other key (seed aside) and in
+ * the replicate share a group. group (A, n) malloc'd; *A axes. */
+static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn_err *e)
+{
+    *group = NULL;
+    *A = 0;
+    if (n < 2)
+        return SN_OK;
+    cJSON *first = cJSON_Parse(r[sel[0]].cfg);
+    if (!first)
+        return SN_OK;
+    const char *axes[64];
+    int na = 0;
+    for (cJSON *it = first->child; it && na < 64; it = it->next) {
+        if (!strcmp(it->string, "seed"))
+            continue;
+        char *v0 = cJSON_PrintUnformatted(it);
+        int varies = 0;
+        for (int i = 1; i < n && !varies && v0; i++) {
+            cJSON *c = cJSON_Parse(r[sel[i]].cfg);
+            cJSON *vi = c ? cJSON_GetObjectItemCaseSensitive(c, it->string) : NULL;
+            char *s = vi ? cJSON_PrintUnformatted(vi) : NULL;
+            varies = !s || strcmp(s, v0);
+            free(s);
+            cJSON_Delete(c);
+        }
+        free(v0);
+        if (varies)
+            axes[na++] = it->string;
+    }
+    int *g = malloc(sizeof(int) * (size_t)(na > 0 ? na : 1) * n);
+    keyed *k = malloc(sizeof(keyed) * n);
+    int rc = (!g || !k) ? err_set(e, SN_ENOMEM, "out of memory for groups") : SN_OK;
+    for (int a = 0; !rc && a < na; a++) {
+        for (int i = 0; i < n; i++) {
+            k[i].key = config_key(r[sel[i]].cfg, NULL, axes[a], r[sel[i]].rep);
+            k[i].side = 0;
+            k[i].id = i;
+        }
+        qsort(k, n, sizeof *k, cmp_keyed);
+        int gid = 0;
+        for (int i = 0; i < n; i++) {
+            if (i > 0 && (!k[i].key || !k[i - 1].key || strcmp(k[i].key, k[i - 1].key)))
+                gid++;
+            g[(size_t)a * n + k[i].id] = k[i].key ? gid : -1;
+        }
+        for (int i = 0; i < n; i++)
+            free(k[i].key);
+    }
+    free(k);
+    cJSON_Delete(first);
+    if (rc) {
+        free(g);
+        return rc;
+    }
+    *group = g;
+    *A = na;
+    return SN_OK;
+}
+
+int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *nout, sn_err *e)
+{
+    *out = NULL;
+    *nout = 0;
+    sqlite3_stmt *st = NULL;
+    char sql[1024];
+    int off = snprintf(sql, sizeof sql, "select data, config, replicate, gap");
+    for (int m = 0; metric_cols[m]; m++)
+        off += snprintf(sql + off, sizeof sql - off, ", %s", metric_cols[m]);
+    snprintf(sql + off, sizeof sql - off, " from runs where status = 'fit' order by data, run_id");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, e, "reading runs");
+    netrow *r = NULL;
+    char (*data)[32] = NULL;
+    long n = 0, cap = 0;
+    int rc = SN_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            netrow *q = realloc(r, sizeof *r * cap);
+            char (*dq)[32] = realloc(data, 32 * cap);
+            if (q)
+                r = q;
+            if (dq)
+                data = dq;
+            if (!q || !dq) {
+                rc = err_set(e, SN_ENOMEM, "out of memory for runs");
+                break;
+            }
+        }
+        const char *cfg = (const char *)sqlite3_column_text(st, 1);
+        r[n].cfg = strdup(cfg ? cfg : "{}");
+        r[n].rep = sqlite3_column_int(st, 2);
+        r[n].gap = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
+        for (int m = 0; metric_cols[m]; m++)
+            r[n].metric[m] = sqlite3_column_type(st, 4 + m) == SQLITE_NULL
+                                 ? NAN
+                                 : sqlite3_column_double(st, 4 + m);
+        snprintf(data[n], 32, "%s", (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(db, e, "reading runs");
+    sqlite3_finalize(st);
+
+    an_corr *res = NULL;
+    int nres = 0;
+    int *sel = malloc(sizeof(int) * (n > 0 ? n : 1));
+    double *x = malloc(sizeof(double) * (n > 0 ? n : 1)), *lx = malloc(sizeof(double) * (n > 0 ? n : 1));
+    double *y = malloc(sizeof(double) * (n > 0 ? n : 1));
+    double *bx = malloc(sizeof(double) * (n > 0 ? n : 1)), *by = malloc(sizeof(double) * (n > 0 ? n : 1));
+    if (!rc && (!sel || !x || !lx || !y || !bx || !by))
+        rc = err_set(e, SN_ENOMEM, "out of memory");
+    for (long d0 = 0; !rc && d0 < n;) {
+        long d1 = d0;
+        while (d1 < n && !strcmp(data[d1], data[d0]))
+            d1++;
+        for (int m = 0; !rc && metric_cols[m]; m++) {
+            int k = 0;
+            for (long i = d0; i < d1; i++)
+                if (isfinite(r[i].metric[m]) && r[i].metric[m] > 0 && isfinite(r[i].gap))
+                    sel[k++] = (int)i;
+            if (k < 3)
+                continue;
+            for (int i = 0; i < k; i++) {
+                x[i] = r[sel[i]].metric[m];
+                lx[i] = log(x[i]);
+                y[i] = r[sel[i]].gap;
+            }
+            int *group = NULL, A = 0;
+            if ((rc = make_groups(r, sel, k, &group, &A, e)))
+                break;
+            int *bg = malloc(sizeof(int) * (size_t)(A > 0 ? A : 1) * k);
+            an_corr *q = realloc(res, sizeof *res * (nres + 1));
+            if (!bg || !q) {
+                free(bg), free(group);
+                if (q)
+                    res = q;
+                rc = err_set(e, SN_ENOMEM, "out of memory");
+                break;
+            }
+            res = q;
+            an_corr *c = &res[nres++];
+            memset(c, 0, sizeof *c);
+            snprintf(c->data, sizeof c->data, "%s", data[d0]);
+            snprintf(c->metric, sizeof c->metric, "%s", metric_cols[m]);
+            c->n = k;
+            corr_data cd = {.x = x, .y = y, .lx = lx, .group = group, .n = k, .A = A,
+                            .bx = bx, .by = by, .bg = bg};
+            uint64_t s = seed ^ ((uint64_t)nres * 0x9e3779b97f4a7c15ULL);
+            interval(f_pearson_log, &cd, reps, s + 1, &c->pearson_log);
+            interval(f_spearman, &cd, reps, s + 2, &c->spearman);
+            interval(f_kendall, &cd, reps, s + 3, &c->kendall);
+            interval(f_granulated, &cd, A > 0 ? reps : 0, s + 4, &c->granulated);
+            if (A > 0) {
+                double *pa = malloc(sizeof(double) * A);
+                int used = 0;
+                if (pa) {
+                    stats_granulated_kendall(x, y, group, k, A, pa);
+                    for (int a = 0; a < A; a++)
+                        used += isfinite(pa[a]);
+                }
+                free(pa);
+                c->granulated_axes = used;
+            }
+            free(bg), free(group);
+        }
+        d0 = d1;
+    }
+    for (long i = 0; i < n; i++)
+        free(r[i].cfg);
+    free(r), free(data), free(sel), free(x), free(lx), free(y), free(bx), free(by);
+    if (rc) {
+        free(res);
+        return rc;
+    }
+    *out = res;
+    *nout = nres;
+    return SN_OK;
+}
+
+/* ---- pair fractions ---- */
+
+static int run_values(sqlite3 *db, long id, const char *col, double *gap, double *v, sn_err *e)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "select gap, %s from runs where run_id = ?", col);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, e, "reading runs");
+    sqlite3_bind_int64(st, 1, id);
+    *gap = *v = NAN;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+            *gap = sqlite3_column_double(st, 0);
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+            *v = sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    return SN_OK;
+}
+
+int an_pair_fractions(sqlite3 *db, an_pairfrac **out, int *nout, sn_err *e)
+{
+    *out = NULL;
+    *nout = 0;
+    an_pairfrac *res = NULL;
+    int nres = 0, rc = SN_OK;
+    for (int f = 0; !rc && f < FACTOR_COUNT; f++) {
+        an_pair *p;
+        long np;
+        if ((rc = an_find_pairs(db, (an_factor)f, &p, &np, e)))
+            break;
+        for (int m = 0; !rc && np > 0 && sens_cols[m]; m++) {
+            long pairs = 0, agree = 0;
+            for (long i = 0; !rc && i < np; i++) {
+                double ga, gb, va, vb;
+                if ((rc = run_values(db, p[i].a, sens_cols[m], &ga, &va, e)) ||
+                    (rc = run_values(db, p[i].b, sens_cols[m], &gb, &vb, e)))
+                    break;
+                if (!isfinite(va) || !isfinite(vb) || !isfinite(ga) || !isfinite(gb) || ga == gb)
+                    continue;
+                pairs++;
+                agree += ga < gb ? va < vb : vb < va;
+            }
+            if (rc || pairs == 0)
+                continue;
+            an_pairfrac *q = realloc(res, sizeof *res * (nres + 1));
+            if (!q) {
+                rc = err_set(e, SN_ENOMEM, "out of memory");
+                break;
+            }
+            res = q;
+            an_pairfrac *x = &res[nres++];
+            memset(x, 0, sizeof *x);
+            x->factor = (an_factor)f;
+            snprintf(x->metric, sizeof x->metric, "%s", sens_cols[m]);
+            x->pairs = pairs;
+            x->agree = agree;
+            x->frac = (double)agree / pairs;
+            stats_wilson(agree, pairs, 0.95, &x->lo, &x->hi);
+        }
+        free(p);
+    }
+    if (rc) {
+        free(res);
+        return rc;
+    }
+    *out = res;
+    *nout = nres;
+    return SN_OK;
+}
+
+/* ---- per point ---- */
+
+int an_points_summary(sqlite3 *db, an_points *out, sn_err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->auc_mean = out->auc_lo = out->auc_hi = out->auc_pooled = out->within_bounds = NAN;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "select p.run_id, p.jac_softmax, p.correct, p.loss, p.jac_y, r.jac_test_M, "
+                           "r.data from points p join runs r on r.run_id = p.run_id "
+                           "where p.split = 'test' order by p.run_id, p.idx",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, e, "reading points");
+    double *score = NULL;
+    uint8_t *wrong = NULL;
+    long n = 0, cap = 0, start = 0, within = 0, nb = 0;
+    long cur = -1;
+    double auc_sum = 0;
+    int rc = SN_OK, step;
+    out->auc_lo = INFINITY, out->auc_hi = -INFINITY;
+    for (;;) {
+        step = sqlite3_step(st);
+        long id = step == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -2;
+        if (id != cur && cur != -1) { /* close network cur */
+            double a = stats_auc(score + start, wrong + start, (int)(n - start));
+            out->networks++;
+            if (isfinite(a)) {
+                auc_sum += a;
+                out->auc_lo = fmin(out->auc_lo, a);
+                out->auc_hi = fmax(out->auc_hi, a);
+                nb++;
+            }
+            start = n;
+        }
+        if (step != SQLITE_ROW)
+            break;
+        cur = id;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4096;
+            double *q = realloc(score, sizeof *score * cap);
+            uint8_t *w = realloc(wrong, cap);
+            if (q)
+                score = q;
+            if (w)
+                wrong = w;
+            if (!q || !w) {
+                rc = err_set(e, SN_ENOMEM, "out of memory for points");
+                break;
+            }
+        }
+        score[n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+        wrong[n] = sqlite3_column_int(st, 2) == 0;
+        double loss = sqlite3_column_double(st, 3), jy = sqlite3_column_double(st, 4);
+        double M = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+        const char *data = (const char *)sqlite3_column_text(st, 6);
+        int K = data && !strcmp(data, "cifar100") ? 100 : 10;
+        double lo, hi, me;
+        jac_xent_bounds(M, K, loss, &lo, &hi, &me);
+        within += jy >= lo && jy <= hi;
+        n++;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(db, e, "reading points");
+    sqlite3_finalize(st);
+    if (!rc && n > 0) {
+        out->points = n;
+        out->auc_pooled = stats_auc(score, wrong, (int)n);
+        out->within_bounds = (double)within / n;
+        out->auc_mean = nb ? auc_sum / nb : NAN;
+    }
+    if (!nb)
+        out->auc_lo = out->auc_hi = NAN;
+    free(score), free(wrong);
+    return rc;
+}

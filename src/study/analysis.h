@@ -1,0 +1,91 @@
+/* analysis.h: what a results database says about the paper's claims:
+ * correlations of each metric with the generalization gap over networks at
+ * 100% training accuracy (per dataset), factor pairs, and per-point
+ * statistics. Reads databases through SQLite (schema: docs/schema.md);
+ * the statistics are in stats.h. */
+#ifndef SENSI_ANALYSIS_H
+#define SENSI_ANALYSIS_H
+
+#include <stdint.h>
+
+#include "../core/err.h"
+
+struct sqlite3;
+
+/* ---- factor pairs (STUDY.md 4.3) ---- */
+
+typedef enum { FACTOR_LABELS, FACTOR_AUGMENT, FACTOR_ACTIVATION, FACTOR_OPTIMIZER,
+               FACTOR_COUNT } an_factor;
+
+/* "labels", "augment", "activation", "optimizer" */
+const char *an_factor_name(an_factor f);
+
+/* A pair: runs a and b of one database at 100% training accuracy (status
+ * fit) whose configs are equal except in the factor (and the seed, unless
+ * the spec paired seeds), with equal replicate numbers:
+ *   labels:     a random_labels == 0,      b random_labels > 0
+ *   augment:    a augment_shift == 0 and no flips, b augmented; only pairs
+ *               where augmentation raised the test accuracy (the paper's rule)
+ *   activation: a act relu,                b act hardsigmoid (sigma_w2 may differ:
+ *               each activation has its own default init)
+ *   optimizer:  a opt momentum,            b opt lbfgs (the optimizer's own
+ *               keys lr, batch, steps, momentum, beta1, beta2, eps, decay,
+ *               eval_every may differ)
+ * When several runs share a key, they pair in run_id order. */
+typedef struct an_pair {
+    long a, b;        /* run_ids */
+} an_pair;
+
+/* All pairs of factor f in db; *out malloc'd (free()), *n pairs. */
+int an_find_pairs(struct sqlite3 *db, an_factor f, an_pair **out, long *n, sn_err *e);
+
+/* ---- correlations with the gap (STUDY.md 4.4) ---- */
+
+typedef struct an_interval {
+    double v, lo, hi;   /* estimate and 95% bootstrap interval */
+} an_interval;
+
+typedef struct an_corr {
+    char data[32];      /* dataset */
+    char metric[32];    /* runs column: jac_test_mean, jac_logit_test_mean,
+                           trans_<kind>, n_params, train_loss */
+    int n;              /* networks used (fit, metric and gap finite; > 0 for the log) */
+    an_interval pearson_log;  /* Pearson of log(metric) with the gap */
+    an_interval spearman, kendall, granulated;
+    int granulated_axes;      /* hyper-parameter axes with at least one group */
+} an_corr;
+
+/* Correlations of every metric present in db with the gap, per dataset, over
+ * fit networks (bootstrap: reps resamples, seeded). *out malloc'd. */
+int an_correlations(struct sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *n,
+                    sn_err *e);
+
+/* ---- pair fractions ---- */
+
+typedef struct an_pairfrac {
+    an_factor factor;
+    char metric[32];    /* jac_test_mean, trans_<kind>, ... */
+    long pairs;         /* pairs with the metric finite in both members */
+    long agree;         /* ... where the better-generalizing member (smaller gap)
+                           has the lower metric */
+    double frac, lo, hi;  /* agree/pairs with its 95% Wilson interval */
+} an_pairfrac;
+
+int an_pair_fractions(struct sqlite3 *db, an_pairfrac **out, int *n, sn_err *e);
+
+/* ---- per point (STUDY.md 4.5, 4.6) ---- */
+
+typedef struct an_points {
+    long networks;      /* runs with per-point test rows */
+    long points;
+    double auc_mean;    /* mean over networks of the per-network AUC of ||J||_F
+                           predicting misclassification */
+    double auc_lo, auc_hi;    /* min and max over networks */
+    double auc_pooled;  /* AUC over all points pooled */
+    double within_bounds;     /* fraction of points with lower <= ||J_y|| <= upper
+                                 (M per network, as `sensi jacobian`) */
+} an_points;
+
+int an_points_summary(struct sqlite3 *db, an_points *out, sn_err *e);
+
+#endif

@@ -1,0 +1,340 @@
+/* test_analysis.c: factor pairs, correlations with the gap and per-point
+ * statistics on a results database built here through the store, with
+ * configs and metrics chosen so that every answer is known in advance. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "../src/study/analysis.h"
+#include "../src/study/store.h"
+
+static char g_dir[256];
+
+static void cfg(run_config *c, int depth, int width, const char *act, const char *opt,
+                double rl, int shift, long steps)
+{
+    sn_err e = {0};
+    run_config_defaults(c);
+    c->net.depth = depth;
+    c->net.width = width;
+    cJSON *a = cJSON_CreateString(act), *o = cJSON_CreateString(opt);
+    assert_int_equal(run_config_set(c, "act", a, &e), SN_OK);
+    assert_int_equal(run_config_set(c, "opt", o, &e), SN_OK);
+    cJSON_Delete(a), cJSON_Delete(o);
+    c->prep.random_labels = rl;
+    c->train.augment_shift = shift;
+    c->train.steps = steps;
+    c->train.seed = 1000 + depth * 10 + width; /* seeds differ: pairs ignore them */
+    assert_int_equal(run_config_resolve(c, &e), SN_OK);
+}
+
+static void add(store *s, long id, int rep, const run_config *c, const char *status, double gap,
+                double test_acc, double jac, double trans)
+{
+    run_result r;
+    memset(&r, 0, sizeof r);
+    r.run_id = id;
+    r.replicate = rep;
+    r.seed = c->train.seed;
+    snprintf(r.status, sizeof r.status, "%s", status);
+    r.train_acc = 1;
+    r.test_acc = test_acc;
+    r.gap = gap;
+    r.train_loss = 0.01 * (id + 1);
+    r.test_loss = 1;
+    r.n_params = 1000 + id;
+    r.jac_test.n = isnan(jac) ? 0 : 100;
+    r.jac_test.js_mean = jac;
+    r.jac_test.jl_mean = 2 * jac;
+    r.train_s = r.measure_s = r.wall_s = 1;
+    if (!isnan(trans)) {
+        r.n_traj = 1;
+        r.traj = calloc(1, sizeof(traj_row));
+        snprintf(r.traj[0].kind, sizeof r.traj[0].kind, "ellipse-diff");
+        snprintf(r.traj[0].method, sizeof r.traj[0].method, "exact");
+        r.traj[0].transitions = lround(trans);
+        r.traj[0].curvature = NAN;
+    }
+    char hex[17];
+    run_config_hash(c, hex);
+    sn_err e = {0};
+    int rc = store_insert_run(s, c, hex, &r, &e);
+    if (rc)
+        fprintf(stderr, "%s\n", e.msg);
+    assert_int_equal(rc, SN_OK);
+    run_result_free(&r);
+}
+
+static store *open_db(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    unlink(path);
+    store_spec sp = {.name = name, .hash = "0123456789abcdef", .json = "{}", .total_runs = 100};
+    store *s;
+    sn_err e = {0};
+    assert_int_equal(store_open(path, &sp, &s, &e), SN_OK);
+    return s;
+}
+
+static int has_pair(const an_pair *p, long n, long a, long b)
+{
+    for (long i = 0; i < n; i++)
+        if (p[i].a == a && p[i].b == b)
+            return 1;
+    return 0;
+}
+
+/* gap grows with id; jac = e^gap grows with it (agrees with the claim),
+ * transitions fall with it (disagree). */
+static void fill_factor_db(store *s)
+{
+    run_config c;
+    long id = 0;
+    /* labels: 4 true-label runs, 4 random-label twins (ids 0..7) */
+    for (int d = 2; d <= 3; d++)
+        for (int w = 32; w <= 64; w *= 2)
+            for (int rl = 0; rl <= 1; rl++) {
+                cfg(&c, d, w, "relu", "momentum", rl, 0, 1000);
+                double gap = 0.1 * id + (rl ? 0.05 : 0); /* all distinct */
+                add(s, id, 0, &c, "fit", gap, 0.9 - gap, exp(gap), 1000 - 100 * gap);
+                id++;
+            }
+    /* activation: hardsigmoid twins of two true-label relu runs (ids 0, 2) */
+    cfg(&c, 2, 32, "hardsigmoid", "momentum", 0, 0, 1000);
+    add(s, 8, 0, &c, "fit", 0.05, 0.9, exp(0.05), 1000 - 100 * 0.05); /* better than run 0 (gap 0) ? no: worse */
+    cfg(&c, 2, 64, "hardsigmoid", "momentum", 0, 0, 1000);
+    add(s, 9, 0, &c, "not_fit", 0.3, 0.6, 2, 50); /* not fit: no pair */
+    /* optimizer: lbfgs (other steps) twin of run 4 (depth 3 width 32, true labels) */
+    cfg(&c, 3, 32, "relu", "lbfgs", 0, 0, 77);
+    add(s, 10, 0, &c, "fit", 0.9, 0.1, exp(0.9), 1000 - 100 * 0.9);
+    /* augment: twins of runs 0 and 2; one raised test accuracy, one lowered it */
+    cfg(&c, 2, 32, "relu", "momentum", 0, 4, 1000);
+    add(s, 11, 0, &c, "fit", 0.0, 0.95, exp(0.0), 1000);  /* run 0: test 0.9 -> 0.95 kept */
+    cfg(&c, 2, 64, "relu", "momentum", 0, 4, 1000);
+    add(s, 12, 0, &c, "fit", 0.5, 0.5, exp(0.5), 1000 - 100 * 0.5);     /* run 2: test 0.7 -> 0.5 dropped */
+    /* another replicate of run 6's config pairs with nothing of replicate 0 */
+    cfg(&c, 3, 64, "relu", "momentum", 1, 0, 1000);
+    add(s, 13, 1, &c, "fit", 2.0, 0.2, exp(2.0), 0); /* 0: left out of the log */
+}
+
+static void test_pairs(void **state)
+{
+    (void)state;
+    store *s = open_db("pairs.db");
+    fill_factor_db(s);
+    /* two replicates of one config whose run ids interleave: pairs stay
+     * within a replicate (14 with 22, 20 with 21) */
+    run_config c;
+    cfg(&c, 2, 128, "relu", "momentum", 0, 0, 1000);
+    add(s, 14, 1, &c, "fit", 0.1, 0.8, 1, 1);
+    add(s, 20, 0, &c, "fit", 0.1, 0.8, 1, 1);
+    cfg(&c, 2, 128, "relu", "momentum", 1, 0, 1000);
+    add(s, 21, 0, &c, "fit", 0.9, 0.1, 2, 1);
+    add(s, 22, 1, &c, "fit", 0.9, 0.1, 2, 1);
+    sqlite3 *db = store_db(s);
+    an_pair *p;
+    long n;
+    sn_err e = {0};
+    assert_int_equal(an_find_pairs(db, FACTOR_LABELS, &p, &n, &e), SN_OK);
+    assert_int_equal(n, 6);
+    for (long i = 0; i < 4; i++)
+        assert_true(has_pair(p, n, 2 * i, 2 * i + 1));
+    assert_true(has_pair(p, n, 14, 22));
+    assert_true(has_pair(p, n, 20, 21));
+    free(p);
+    assert_int_equal(an_find_pairs(db, FACTOR_ACTIVATION, &p, &n, &e), SN_OK);
+    assert_int_equal(n, 1); /* run 9 is not fit */
+    assert_true(has_pair(p, n, 0, 8));
+    free(p);
+    assert_int_equal(an_find_pairs(db, FACTOR_OPTIMIZER, &p, &n, &e), SN_OK);
+    assert_int_equal(n, 1);
+    assert_true(has_pair(p, n, 4, 10));
+    free(p);
+    assert_int_equal(an_find_pairs(db, FACTOR_AUGMENT, &p, &n, &e), SN_OK);
+    assert_int_equal(n, 1); /* only where augmentation raised test accuracy */
+    assert_true(has_pair(p, n, 0, 11));
+    free(p);
+
+    an_pairfrac *f;
+    int nf;
+    assert_int_equal(an_pair_fractions(db, &f, &nf, &e), SN_OK);
+    int seen = 0;
+    for (int i = 0; i < nf; i++) {
+        if (f[i].factor == FACTOR_LABELS && !strcmp(f[i].metric, "jac_test_mean")) {
+            /* the random-label twin always has the larger gap and Jacobian */
+            assert_int_equal(f[i].pairs, 6);
+            assert_int_equal(f[i].agree, 6);
+            assert_true(f[i].lo < 1 && f[i].hi == 1.0 && f[i].lo > 0.4);
+            seen++;
+        }
+        if (f[i].factor == FACTOR_LABELS && !strcmp(f[i].metric, "trans_ellipse_diff")) {
+            assert_int_equal(f[i].agree, 0);
+            seen++;
+        }
+        if (f[i].factor == FACTOR_AUGMENT && !strcmp(f[i].metric, "jac_test_mean")) {
+            /* run 11 (gap 0.0, jac 0.5) vs run 0 (gap 0.0): equal gaps are no evidence */
+            assert_int_equal(f[i].pairs, 0);
+        }
+        if (f[i].factor == FACTOR_OPTIMIZER && !strcmp(f[i].metric, "jac_test_mean")) {
+            assert_int_equal(f[i].pairs, 1);
+            assert_int_equal(f[i].agree, 1);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3);
+    free(f);
+    store_close(s);
+}
+
+static void test_correlations(void **state)
+{
+    (void)state;
+    store *s = open_db("corr.db");
+    fill_factor_db(s);
+    sqlite3 *db = store_db(s);
+    an_corr *c;
+    int n;
+    sn_err e = {0};
+    assert_int_equal(an_correlations(db, 200, 7, &c, &n, &e), SN_OK);
+    int seen = 0;
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(c[i].data, "fashion-mnist");
+        if (!strcmp(c[i].metric, "jac_test_mean")) {
+            /* 13 fit runs (9 is not fit); jac = e^gap exactly: log-Pearson,
+             * Spearman, Kendall and every within-group tau are 1 (runs 0 and
+             * 11 tie in both) */
+            assert_int_equal(c[i].n, 13);
+            assert_true(fabs(c[i].pearson_log.v - 1) < 1e-12);
+            assert_true(fabs(c[i].spearman.v - 1) < 1e-12);
+            assert_true(fabs(c[i].kendall.v - 1) < 1e-12);
+            assert_true(fabs(c[i].granulated.v - 1) < 1e-12);
+            assert_true(c[i].granulated_axes >= 2);
+            assert_true(c[i].kendall.lo <= c[i].kendall.v && c[i].kendall.v <= c[i].kendall.hi);
+            seen++;
+        }
+        if (!strcmp(c[i].metric, "trans_ellipse_diff")) {
+            /* transitions = 1000 - 100 gap: exactly anti-monotone; run 13 with
+             * 0 transitions is left out (the log needs > 0) */
+            assert_true(fabs(c[i].spearman.v + 1) < 1e-12);
+            assert_true(fabs(c[i].kendall.v + 1) < 1e-12);
+            assert_int_equal(c[i].n, 12);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    free(c);
+    store_close(s);
+}
+
+static void test_points(void **state)
+{
+    (void)state;
+    store *s = open_db("points.db");
+    run_config c;
+    enum { NP = 40 };
+    double score[2][NP];
+    int correct[2][NP];
+    double within = 0;
+    for (int r = 0; r < 2; r++) {
+        cfg(&c, 2, 16 + r, "relu", "momentum", 0, 0, 100);
+        run_result res;
+        memset(&res, 0, sizeof res);
+        res.run_id = r;
+        res.seed = 1;
+        snprintf(res.status, sizeof res.status, "fit");
+        res.gap = 0.1;
+        res.jac_test.n = NP;
+        res.jac_test.M = 0.5 + r;
+        res.n_points = NP;
+        res.points = calloc(NP, sizeof(point_row));
+        for (int i = 0; i < NP; i++) {
+            point_row *p = &res.points[i];
+            snprintf(p->split, sizeof p->split, "test");
+            p->index = i;
+            p->label = i % 10;
+            correct[r][i] = (i * 7 + r) % 3 != 0;
+            p->pred = correct[r][i] ? p->label : (p->label + 1) % 10;
+            score[r][i] = (i * 13 % 17) + (correct[r][i] ? 0 : 5) + r;
+            p->jac_softmax = score[r][i];
+            p->loss = 0.05 * (i + 1);
+            double q = exp(-p->loss) * (1 - exp(-p->loss));
+            double lo = sqrt(10 * res.jac_test.M / 9) * q, hi = sqrt(2 * res.jac_test.M) * q;
+            p->jac_y = (i % 2) ? 0.5 * (lo + hi) : 2 * hi; /* half inside */
+            within += p->jac_y >= lo && p->jac_y <= hi;
+        }
+        char hex[17];
+        run_config_hash(&c, hex);
+        sn_err e = {0};
+        assert_int_equal(store_insert_run(s, &c, hex, &res, &e), SN_OK);
+        run_result_free(&res);
+    }
+    an_points pt;
+    sn_err e = {0};
+    assert_int_equal(an_points_summary(store_db(s), &pt, &e), SN_OK);
+    assert_int_equal(pt.networks, 2);
+    assert_int_equal(pt.points, 2 * NP);
+    assert_true(fabs(pt.within_bounds - within / (2 * NP)) < 1e-12);
+    /* AUCs by brute-force pair counts */
+    double aucs[2], num = 0, den = 0;
+    for (int r = 0; r < 2; r++) {
+        double nr = 0, dr = 0;
+        for (int i = 0; i < NP; i++)
+            for (int j = 0; j < NP; j++)
+                if (!correct[r][i] && correct[r][j]) {
+                    double v = score[r][i] > score[r][j] ? 1 : score[r][i] == score[r][j] ? 0.5 : 0;
+                    nr += v, dr += 1;
+                }
+        aucs[r] = nr / dr;
+    }
+    for (int r = 0; r < 2; r++)
+        for (int t = 0; t < 2; t++)
+            for (int i = 0; i < NP; i++)
+                for (int j = 0; j < NP; j++)
+                    if (!correct[r][i] && correct[t][j]) {
+                        num += score[r][i] > score[t][j] ? 1 : score[r][i] == score[t][j] ? 0.5 : 0;
+                        den += 1;
+                    }
+    assert_true(fabs(pt.auc_mean - 0.5 * (aucs[0] + aucs[1])) < 1e-12);
+    assert_true(fabs(pt.auc_lo - fmin(aucs[0], aucs[1])) < 1e-12);
+    assert_true(fabs(pt.auc_pooled - num / den) < 1e-12);
+    store_close(s);
+    /* an empty database: zeros and NaN, not an error */
+    s = open_db("empty.db");
+    assert_int_equal(an_points_summary(store_db(s), &pt, &e), SN_OK);
+    assert_int_equal(pt.networks, 0);
+    assert_true(isnan(pt.auc_pooled));
+    an_corr *cc;
+    int nc;
+    assert_int_equal(an_correlations(store_db(s), 10, 1, &cc, &nc, &e), SN_OK);
+    assert_int_equal(nc, 0);
+    free(cc);
+    store_close(s);
+}
+
+int main(void)
+{
+    snprintf(g_dir, sizeof g_dir, "/tmp/sensi-test-analysis.%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", g_dir);
+    if (system(cmd))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pairs),
+        cmocka_unit_test(test_correlations),
+        cmocka_unit_test(test_points),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    if (system(cmd))
+        rc = rc ? rc : 1;
+    return rc;
+}
