@@ -1,0 +1,436 @@
+/* stats.c: correlation coefficients (Pearson, Spearman, Kendall tau-b), the
+ * granulated Kendall coefficient of Jiang et al. 2020, the percentile
+ * bootstrap and the Wilson score interval, for the analysis of a study.
+ *
+ * How: Pearson in two passes (means, then centred sums) so that large
+ * offsets do not cancel; Spearman as Pearson of mid-ranks from one sort;
+ * Kendall tau-b by Knight's O(n log n) algorithm (1966): sort by (x, y),
+ * count x-ties and joint ties in runs, then a stable merge sort on y counts
+ * the discordant pairs as the number of swaps it makes (equal y never swap,
+ * so y-ties are not counted as discordant), and y-ties are counted in runs
+ * of the y-sorted array. The normal quantile is Acklam's rational
+ * approximation polished by one Halley step on erfc (|error| ~ 1e-15).
+ *
+ * What it does not: no p-values or significance tests (the analysis reports
+ * intervals, not tests); no weighting; no NaN filtering (any NaN input gives
+ * NaN: the caller decides which items are valid). Workspaces are allocated
+ * per call and freed before return; an allocation failure gives NaN (or -1
+ * from stats_bootstrap). No global state: the bootstrap's RNG lives on its
+ * stack, seeded from the caller's seed. */
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/rng.h"
+
+static int any_nan(const double *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (isnan(x[i]))
+            return 1;
+    return 0;
+}
+
+static double clamp1(double r)
+{
+    return r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r;
+}
+
+double stats_pearson(const double *x, const double *y, int n)
+{
+    if (n < 2 || any_nan(x, n) || any_nan(y, n))
+        return NAN;
+    double mx = 0, my = 0;
+    for (int i = 0; i < n; i++)
+        mx += x[i], my += y[i];
+    mx /= n, my /= n;
+    double sxx = 0, syy = 0, sxy = 0;
+    for (int i = 0; i < n; i++) {
+        double dx = x[i] - mx, dy = y[i] - my;
+        sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
+    }
+    if (!(sxx > 0) || !(syy > 0) || isinf(sxx) || isinf(syy))
+        return NAN;
+    return clamp1(sxy / sqrt(sxx * syy));
+}
+
+/* ---- mid-ranks ---- */
+
+typedef struct {
+    double v;
+    int i;
+} val_idx;
+
+static int cmp_val_idx(const void *a, const void *b)
+{
+    const val_idx *p = a, *q = b;
+    if (p->v < q->v)
+        return -1;
+    if (p->v > q->v)
+        return 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+/* Mid-ranks of x (n, no NaN) into r (n) using vi (n) as workspace. */
+static void midranks(const double *x, int n, double *r, val_idx *vi)
+{
+    for (int i = 0; i < n; i++)
+        vi[i].v = x[i], vi[i].i = i;
+    qsort(vi, n, sizeof *vi, cmp_val_idx);
+    for (int s = 0; s < n;) {
+        int e = s + 1;
+        while (e < n && vi[e].v == vi[s].v)
+            e++;
+        /* positions s..e-1 hold ranks s+1..e: their mean is (s + 1 + e) / 2 */
+        double mr = 0.5 * (double)(s + 1 + e);
+        for (int k = s; k < e; k++)
+            r[vi[k].i] = mr;
+        s = e;
+    }
+}
+
+int stats_midranks(const double *x, int n, double *r)
+{
+    if (n <= 0)
+        return 0;
+    if (any_nan(x, n)) {
+        for (int i = 0; i < n; i++)
+            r[i] = NAN;
+        return 0;
+    }
+    val_idx *vi = malloc(sizeof *vi * (size_t)n);
+    if (!vi)
+        return -1;
+    midranks(x, n, r, vi);
+    free(vi);
+    return 0;
+}
+
+double stats_spearman(const double *x, const double *y, int n)
+{
+    if (n < 2 || any_nan(x, n) || any_nan(y, n))
+        return NAN;
+    double *rx = malloc(sizeof(double) * 2 * (size_t)n);
+    val_idx *vi = malloc(sizeof *vi * (size_t)n);
+    if (!rx || !vi) {
+        free(rx);
+        free(vi);
+        return NAN;
+    }
+    double *ry = rx + n;
+    midranks(x, n, rx, vi);
+    midranks(y, n, ry, vi);
+    double r = stats_pearson(rx, ry, n);
+    free(rx);
+    free(vi);
+    return r;
+}
+
+/* ---- Kendall tau-b (Knight 1966) ---- */
+
+typedef struct {
+    double x, y;
+} pair_xy;
+
+static int cmp_pair_xy(const void *a, const void *b)
+{
+    const pair_xy *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    return (p->y > q->y) - (p->y < q->y);
+}
+
+/* Workspace of kendall_core for n items. */
+typedef struct {
+    pair_xy *p; // (n)
+    double *y;  // (n)
+    double *t;  // (n) merge buffer
+} kendall_ws;
+
+static int kendall_ws_init(kendall_ws *w, int n)
+{
+    size_t m = n > 0 ? (size_t)n : 1;
+    w->p = malloc(sizeof *w->p * m);
+    w->y = malloc(sizeof(double) * 2 * m);
+    w->t = w->y ? w->y + m : NULL;
+    if (!w->p || !w->y) {
+        free(w->p);
+        free(w->y);
+        return -1;
+    }
+    return 0;
+}
+
+static void kendall_ws_free(kendall_ws *w)
+{
+    free(w->p);
+    free(w->y);
+}
+
+/* Stable bottom-up merge sort of y (n) ascending; returns the number of
+ * exchanges (pairs i < j with y[i] > y[j] strictly), i.e. inversions. */
+static int64_t merge_count(double *y, double *t, int n)
+{
+    int64_t swaps = 0;
+    double *src = y, *dst = t;
+    for (int w = 1; w < n; w *= 2) {
+        for (int lo = 0; lo < n; lo += 2 * w) {
+            int mid = lo + w < n ? lo + w : n;
+            int hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                if (src[j] < src[i]) {
+                    swaps += mid - i;
+                    dst[k++] = src[j++];
+                } else {
+                    dst[k++] = src[i++];
+                }
+            }
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        double *s = src;
+        src = dst;
+        dst = s;
+    }
+    if (src != y)
+        memcpy(y, src, sizeof(double) * (size_t)n);
+    return swaps;
+}
+
+/* tau-b of x, y (n >= 2, no NaN) with workspace w (for >= n items). */
+static double kendall_core(const double *x, const double *y, int n, kendall_ws *w)
+{
+    for (int i = 0; i < n; i++)
+        w->p[i].x = x[i], w->p[i].y = y[i];
+    qsort(w->p, n, sizeof *w->p, cmp_pair_xy);
+    int64_t n0 = (int64_t)n * (n - 1) / 2, n1 = 0, n2 = 0, n3 = 0;
+    /* runs of equal x (n1), and within them runs of equal y (n3) */
+    for (int s = 0; s < n;) {
+        int e = s + 1;
+        while (e < n && w->p[e].x == w->p[s].x)
+            e++;
+        n1 += (int64_t)(e - s) * (e - s - 1) / 2;
+        for (int a = s; a < e;) {
+            int b = a + 1;
+            while (b < e && w->p[b].y == w->p[a].y)
+                b++;
+            n3 += (int64_t)(b - a) * (b - a - 1) / 2;
+            a = b;
+        }
+        s = e;
+    }
+    for (int i = 0; i < n; i++)
+        w->y[i] = w->p[i].y;
+    int64_t swaps = merge_count(w->y, w->t, n);
+    for (int s = 0; s < n;) {
+        int e = s + 1;
+        while (e < n && w->y[e] == w->y[s])
+            e++;
+        n2 += (int64_t)(e - s) * (e - s - 1) / 2;
+        s = e;
+    }
+    if (n1 == n0 || n2 == n0)
+        return NAN;
+    /* concordant - discordant = (n0 - n1 - n2 + n3) - 2 * discordant */
+    double num = (double)(n0 - n1 - n2 + n3) - 2.0 * (double)swaps;
+    double den = sqrt((double)(n0 - n1) * (double)(n0 - n2));
+    return clamp1(num / den);
+}
+
+double stats_kendall(const double *x, const double *y, int n)
+{
+    if (n < 2 || any_nan(x, n) || any_nan(y, n))
+        return NAN;
+    kendall_ws w;
+    if (kendall_ws_init(&w, n))
+        return NAN;
+    double t = kendall_core(x, y, n, &w);
+    kendall_ws_free(&w);
+    return t;
+}
+
+/* ---- granulated Kendall (Jiang et al. 2020, eq. 4) ---- */
+
+typedef struct {
+    int g, i;
+} group_idx;
+
+static int cmp_group_idx(const void *a, const void *b)
+{
+    const group_idx *p = a, *q = b;
+    if (p->g != q->g)
+        return p->g < q->g ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+double stats_granulated_kendall(const double *x, const double *y, const int *group, int n,
+                                int A, double *per_axis)
+{
+    if (per_axis)
+        for (int a = 0; a < A; a++)
+            per_axis[a] = NAN;
+    if (n < 2 || A < 1 || any_nan(x, n) || any_nan(y, n))
+        return NAN;
+    group_idx *gi = malloc(sizeof *gi * (size_t)n);
+    double *gx = malloc(sizeof(double) * 2 * (size_t)n);
+    kendall_ws w;
+    if (!gi || !gx || kendall_ws_init(&w, n)) {
+        free(gi);
+        free(gx);
+        return NAN;
+    }
+    double *gy = gx + n;
+    double sum_psi = 0;
+    int n_axes = 0;
+    for (int a = 0; a < A; a++) {
+        const int *g = group + (size_t)a * n;
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (g[i] >= 0)
+                gi[m].g = g[i], gi[m].i = i, m++;
+        qsort(gi, m, sizeof *gi, cmp_group_idx);
+        double sum_tau = 0;
+        int n_groups = 0;
+        for (int s = 0; s < m;) {
+            int e = s + 1;
+            while (e < m && gi[e].g == gi[s].g)
+                e++;
+            if (e - s >= 2) {
+                for (int k = s; k < e; k++)
+                    gx[k - s] = x[gi[k].i], gy[k - s] = y[gi[k].i];
+                double t = kendall_core(gx, gy, e - s, &w);
+                if (!isnan(t))
+                    sum_tau += t, n_groups++;
+            }
+            s = e;
+        }
+        if (n_groups > 0) {
+            double psi = sum_tau / n_groups;
+            if (per_axis)
+                per_axis[a] = psi;
+            sum_psi += psi;
+            n_axes++;
+        }
+    }
+    free(gi);
+    free(gx);
+    kendall_ws_free(&w);
+    return n_axes > 0 ? sum_psi / n_axes : NAN;
+}
+
+/* ---- bootstrap ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double p = *(const double *)a, q = *(const double *)b;
+    return (p > q) - (p < q);
+}
+
+/* Quantile q of sorted v (m >= 1) by linear interpolation between order
+ * statistics at position (m - 1) q (Hyndman-Fan type 7, numpy's default). */
+static double sorted_quantile(const double *v, int m, double q)
+{
+    double h = (m - 1) * q;
+    int k = (int)floor(h);
+    if (k >= m - 1)
+        return v[m - 1];
+    if (k < 0)
+        return v[0];
+    return v[k] + (h - k) * (v[k + 1] - v[k]);
+}
+
+int stats_bootstrap(stats_fn f, void *ctx, int n, int reps, uint64_t seed, double level,
+                    double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n < 1 || reps < 1 || !(level > 0 && level < 1))
+        return 0;
+    int *idx = malloc(sizeof(int) * (size_t)n);
+    double *v = malloc(sizeof(double) * (size_t)reps);
+    if (!idx || !v) {
+        free(idx);
+        free(v);
+        return -1;
+    }
+    rng r;
+    rng_seed(&r, seed);
+    int m = 0;
+    for (int b = 0; b < reps; b++) {
+        for (int i = 0; i < n; i++)
+            idx[i] = (int)rng_below(&r, (uint32_t)n);
+        double s = f(idx, n, ctx);
+        if (!isnan(s))
+            v[m++] = s;
+    }
+    if (m > 0 && 2 * (reps - m) <= reps) {
+        qsort(v, m, sizeof(double), cmp_double);
+        *lo = sorted_quantile(v, m, 0.5 * (1 - level));
+        *hi = sorted_quantile(v, m, 0.5 * (1 + level));
+    }
+    free(idx);
+    free(v);
+    return 0;
+}
+
+/* ---- Wilson interval and the normal quantile ---- */
+
+void stats_wilson(long k, long n, double level, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n <= 0 || k < 0 || k > n || !(level > 0 && level < 1))
+        return;
+    double z = stats_norm_quantile(0.5 * (1 + level)), z2 = z * z;
+    double p = (double)k / n, nn = (double)n;
+    double den = 1 + z2 / nn;
+    double centre = (p + z2 / (2 * nn)) / den;
+    double half = z * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / den;
+    /* at k = 0 (k = n) the bound is exactly 0 (1); avoid rounding residue */
+    *lo = k == 0 ? 0.0 : fmax(0.0, centre - half);
+    *hi = k == n ? 1.0 : fmin(1.0, centre + half);
+}
+
+double stats_norm_quantile(double p)
+{
+    if (isnan(p) || p < 0 || p > 1)
+        return NAN;
+    if (p == 0)
+        return -INFINITY;
+    if (p == 1)
+        return INFINITY;
+    /* by symmetry work in the lower half: 1 - p is exact for p >= 0.5, and
+     * Phi(x) = erfc(-x / sqrt 2) / 2 is accurate to full relative precision
+     * for x <= 0, where the Halley step below needs it */
+    if (p > 0.5)
+        return -stats_norm_quantile(1 - p);
+    /* P. J. Acklam's rational approximation (relative error < 1.15e-9) */
+    static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                -2.759285104469687e+02, 1.383577518672690e+02,
+                                -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                -1.556989798598866e+02, 6.680131188771972e+01,
+                                -1.328068155288572e+01};
+    static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                -2.400758277161838e+00, -2.549732539343734e+00,
+                                4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                2.445134137142996e+00, 3.754408661907416e+00};
+    double x;
+    if (p < 0.02425) {
+        double q = sqrt(-2 * log(p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else {
+        double q = p - 0.5, r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    }
+    /* one Halley step on Phi(x) - p, Phi from erfc (accurate in both tails) */
+    double e = 0.5 * erfc(-x / M_SQRT2) - p;
+    double u = e * sqrt(2 * M_PI) * exp(0.5 * x * x);
+    return x - u / (1 + 0.5 * x * u);
+}

@@ -1,0 +1,668 @@
+/* test_stats.c: the analysis statistics against values computed without the
+ * code under test: Pearson / Spearman / Kendall tau-b on hand-computed cases
+ * (ties included, the arithmetic in comments), Kendall tau-b against a
+ * brute-force O(n^2) pair count on random data with many ties, Spearman
+ * against Pearson of brute-force mid-ranks, the granulated Kendall
+ * coefficient on constructed grids with known answers, the percentile
+ * bootstrap's coverage in a simulation (bivariate normal, known rho), the
+ * Wilson interval and the normal quantile against reference values (hand
+ * formula; Python's statistics.NormalDist, which uses Wichura's AS241, an
+ * algorithm independent of ours). Prints the bootstrap coverage as a line
+ * "measured: ...". Runs in ~0.3 s at -O3 and ~0.6 s under ASan+UBSan at
+ * -O1, so the sanitized build runs the same sizes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/rng.h"
+#include "../src/study/stats.h"
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static void near(double got, double want, double tol, const char *what)
+{
+    if (!(fabs(got - want) <= tol)) {
+        fprintf(stderr, "%s: got %.17g, want %.17g (tol %g)\n", what, got, want, tol);
+        fail();
+    }
+}
+
+/* ---- hand-computed correlations ---- */
+
+static void test_no_ties(void **state)
+{
+    (void)state;
+    /* x = 1..5, y = 2,1,4,3,5.
+     * Pearson: means 3, 3; dx = -2,-1,0,1,2; dy = -1,-2,1,0,2;
+     *   sxy = 2+2+0+0+4 = 8, sxx = 10, syy = 1+4+1+0+4 = 10 -> r = 0.8.
+     * Spearman: the values are their own ranks -> 0.8.
+     * Kendall: of the 10 pairs only (1,2) and (3,4) are discordant:
+     *   C = 8, D = 2, no ties -> tau = 6/10 = 0.6. */
+    double x[] = {1, 2, 3, 4, 5}, y[] = {2, 1, 4, 3, 5};
+    near(stats_pearson(x, y, 5), 0.8, 1e-15, "pearson");
+    near(stats_spearman(x, y, 5), 0.8, 1e-15, "spearman");
+    near(stats_kendall(x, y, 5), 0.6, 1e-15, "kendall");
+    /* symmetric in its arguments */
+    near(stats_kendall(y, x, 5), 0.6, 1e-15, "kendall(y,x)");
+    near(stats_spearman(y, x, 5), 0.8, 1e-15, "spearman(y,x)");
+    /* invariant to a shift and positive scale (Pearson: large offset) */
+    double xs[5], ys[5];
+    for (int i = 0; i < 5; i++)
+        xs[i] = 1e8 + 3 * x[i], ys[i] = -7 + 0.5 * y[i];
+    near(stats_pearson(xs, ys, 5), 0.8, 1e-9, "pearson shifted");
+}
+
+static void test_ties(void **state)
+{
+    (void)state;
+    /* items A..F: x = 1,2,2,3,4,4; y = 2,3,1,3,3,1.
+     * Kendall, the 15 pairs: concordant AB AD AE CD CE (5); discordant AC AF
+     *   BF DF (4); tied in x only BC EF (n1 = 2); tied in y only BD BE DE CF
+     *   (n2 = 4); no joint ties (n3 = 0).
+     *   tau_b = (5 - 4) / sqrt((15 - 2)(15 - 4)) = 1 / sqrt(143).
+     * Pearson: means 16/6, 13/6; 6*dx = -10,-4,-4,2,8,8;
+     *   6*dy = -1,5,-7,5,5,-7; 36 sxy = 10-20+28+10+40-56 = 12;
+     *   36 sxx = 100+16+16+4+64+64 = 264; 36 syy = 1+25+49+25+25+49 = 174
+     *   -> r = 12 / sqrt(264 * 174).
+     * Spearman: mid-ranks rx = 1,2.5,2.5,4,5.5,5.5; ry (y sorted 1,1,2,3,3,3)
+     *   = 3,5,1.5,5,5,1.5; both mean 3.5; drx = -2.5,-1,-1,.5,2,2;
+     *   dry = -.5,1.5,-2,1.5,1.5,-2; sxy = 1.25-1.5+2+.75+3-4 = 1.5;
+     *   sxx = 16.5; syy = 15 -> rho = 1.5 / sqrt(247.5). */
+    double x[] = {1, 2, 2, 3, 4, 4}, y[] = {2, 3, 1, 3, 3, 1};
+    near(stats_kendall(x, y, 6), 1 / sqrt(143.0), 1e-15, "kendall ties");
+    near(stats_pearson(x, y, 6), 12 / sqrt(264.0 * 174.0), 1e-15, "pearson ties");
+    near(stats_spearman(x, y, 6), 1.5 / sqrt(247.5), 1e-15, "spearman ties");
+    /* the same items in another order give the same values */
+    double xp[] = {4, 2, 1, 4, 3, 2}, yp[] = {3, 1, 2, 1, 3, 3};
+    near(stats_kendall(xp, yp, 6), 1 / sqrt(143.0), 1e-15, "kendall permuted");
+    near(stats_spearman(xp, yp, 6), 1.5 / sqrt(247.5), 1e-15, "spearman permuted");
+
+    /* Joint ties: x = 1,1,2, y = 1,1,2. Pairs: (1,2) tied in both
+     * (n1 = n2 = n3 = 1), (1,3) and (2,3) concordant.
+     * tau_b = 2 / sqrt((3-1)(3-1)) = 1. */
+    double xj[] = {1, 1, 2}, yj[] = {1, 1, 2};
+    near(stats_kendall(xj, yj, 3), 1.0, 1e-15, "kendall joint ties");
+    /* x = 1,1,2,2, y = 1,2,1,2: pairs (1,2) x-tie, (3,4) x-tie, (1,3) y-tie,
+     * (2,4) y-tie, (1,4) C, (2,3) D -> tau_b = 0 / 4 = 0. */
+    double xq[] = {1, 1, 2, 2}, yq[] = {1, 2, 1, 2};
+    near(stats_kendall(xq, yq, 4), 0.0, 1e-15, "kendall 2x2");
+    /* x = 1,2,3,4 (no ties), y = 5,5,5,9: 3 y-tied pairs, 3 concordant,
+     * tau_b = 3 / sqrt(6 * 3) = 1/sqrt(2). Spearman: ry = 2,2,2,4, drx =
+     * -1.5,-.5,.5,1.5, dry = -.5,-.5,-.5,1.5; sxy = 3, sxx = 5, syy = 3
+     * -> 3 / sqrt(15). */
+    double xr[] = {1, 2, 3, 4}, yr[] = {5, 5, 5, 9};
+    near(stats_kendall(xr, yr, 4), sqrt(0.5), 1e-15, "kendall y-ties");
+    near(stats_spearman(xr, yr, 4), 3 / sqrt(15.0), 1e-15, "spearman y-ties");
+}
+
+static void test_perfect(void **state)
+{
+    (void)state;
+    enum { n = 9 };
+    double x[n], up[n], down[n], cube[n];
+    for (int i = 0; i < n; i++) {
+        x[i] = i - 4.0 + 0.25 * (i % 3);
+        up[i] = 2 * x[i] + 1;
+        down[i] = -3 * x[i] + 7;
+        cube[i] = -x[i] * x[i] * x[i]; /* monotone decreasing, not linear */
+    }
+    near(stats_pearson(x, up, n), 1, 1e-14, "pearson +1");
+    near(stats_pearson(x, down, n), -1, 1e-14, "pearson -1");
+    near(stats_spearman(x, up, n), 1, 1e-14, "spearman +1");
+    near(stats_spearman(x, cube, n), -1, 1e-14, "spearman -1");
+    near(stats_kendall(x, up, n), 1, 1e-15, "kendall +1");
+    near(stats_kendall(x, cube, n), -1, 1e-15, "kendall -1");
+    assert_true(stats_pearson(x, cube, n) > -1 + 1e-3); /* not linear */
+    assert_true(stats_pearson(x, up, n) <= 1.0);
+    /* two items */
+    double a[] = {0, 1}, b[] = {5, 3};
+    near(stats_pearson(a, b, 2), -1, 1e-15, "pearson n=2");
+    near(stats_spearman(a, b, 2), -1, 1e-15, "spearman n=2");
+    near(stats_kendall(a, b, 2), -1, 1e-15, "kendall n=2");
+}
+
+static void test_nan_cases(void **state)
+{
+    (void)state;
+    double x[] = {1, 2, 3, 4}, y[] = {4, 1, 3, 2}, c[] = {2, 2, 2, 2};
+    double xn[] = {1, NAN, 3, 4};
+    double (*fns[3])(const double *, const double *, int) = {stats_pearson, stats_spearman,
+                                                             stats_kendall};
+    for (int f = 0; f < 3; f++) {
+        assert_false(isnan(fns[f](x, y, 4)));
+        assert_true(isnan(fns[f](x, y, 1)));   /* n < 2 */
+        assert_true(isnan(fns[f](x, y, 0)));
+        assert_true(isnan(fns[f](x, c, 4)));   /* zero variance / all tie */
+        assert_true(isnan(fns[f](c, y, 4)));
+        assert_true(isnan(fns[f](xn, y, 4)));  /* NaN input */
+        assert_true(isnan(fns[f](y, xn, 4)));
+    }
+    /* a NaN in the last item too (not only in the middle) */
+    double yl[] = {4, 1, 3, NAN};
+    assert_true(isnan(stats_kendall(x, yl, 4)));
+    assert_true(isnan(stats_spearman(x, yl, 4)));
+    /* infinite variance is not a correlation either */
+    double xi[] = {1, 2, INFINITY, 4};
+    assert_true(isnan(stats_pearson(xi, y, 4)));
+}
+
+/* ---- Kendall and Spearman against brute force ---- */
+
+/* tau-b by counting every pair. */
+static double kendall_brute(const double *x, const double *y, int n)
+{
+    long long C = 0, D = 0, tx = 0, ty = 0, n0 = (long long)n * (n - 1) / 2;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double dx = x[i] - x[j], dy = y[i] - y[j];
+            if (dx == 0)
+                tx++;
+            if (dy == 0)
+                ty++;
+            if (dx * dy > 0)
+                C++;
+            else if (dx * dy < 0)
+                D++;
+        }
+    return (double)(C - D) / sqrt((double)(n0 - tx) * (double)(n0 - ty));
+}
+
+/* Mid-rank of each x[i]: 1 + #(x_j < x_i) + (#(x_j == x_i) - 1) / 2. */
+static void ranks_brute(const double *x, int n, double *r)
+{
+    for (int i = 0; i < n; i++) {
+        int less = 0, eq = 0;
+        for (int j = 0; j < n; j++)
+            less += x[j] < x[i], eq += x[j] == x[i];
+        r[i] = 1 + less + 0.5 * (eq - 1);
+    }
+}
+
+/* Random x, y (n) with levels distinct values each (0: continuous) and a
+ * dependence of strength s. */
+static void random_pairs(rng *r, double *x, double *y, int n, int lx, int ly, double s)
+{
+    for (int i = 0; i < n; i++) {
+        double u = rng_normal(r), v = s * u + rng_normal(r);
+        x[i] = lx ? floor(lx * 0.5 * (1 + erf(u / M_SQRT2))) : u;
+        y[i] = ly ? floor(ly * 0.5 * (1 + erf(v / sqrt(2 * (1 + s * s))))) : v;
+    }
+}
+
+static void test_kendall_brute(void **state)
+{
+    (void)state;
+    rng r;
+    rng_seed(&r, 11);
+    int sizes[] = {2, 3, 7, 37, 64, 500, 501};
+    int levels[][2] = {{3, 4}, {10, 7}, {0, 5}, {2, 0}, {0, 0}, {50, 50}};
+    double *x = malloc(sizeof(double) * 501), *y = malloc(sizeof(double) * 501);
+    int checked = 0;
+    for (int a = 0; a < N_OF(sizes); a++)
+        for (int b = 0; b < N_OF(levels); b++)
+            for (int k = 0; k < 3; k++) {
+                int n = sizes[a];
+                double s = k == 0 ? 0.0 : k == 1 ? 1.5 : -0.7;
+                random_pairs(&r, x, y, n, levels[b][0], levels[b][1], s);
+                double want = kendall_brute(x, y, n), got = stats_kendall(x, y, n);
+                if (isnan(want)) {
+                    assert_true(isnan(got));
+                    continue;
+                }
+                char what[64];
+                snprintf(what, sizeof what, "kendall n=%d levels %d,%d", n, levels[b][0],
+                         levels[b][1]);
+                near(got, want, 1e-12, what);
+                checked++;
+            }
+    assert_true(checked > 100);
+    free(x);
+    free(y);
+}
+
+static void test_spearman_midranks(void **state)
+{
+    (void)state;
+    rng r;
+    rng_seed(&r, 12);
+    enum { n = 300 };
+    double x[n], y[n], rx[n], ry[n], rs[n];
+    int levels[][2] = {{4, 6}, {0, 9}, {30, 0}, {0, 0}};
+    for (int b = 0; b < N_OF(levels); b++) {
+        random_pairs(&r, x, y, n, levels[b][0], levels[b][1], 0.8);
+        ranks_brute(x, n, rx);
+        ranks_brute(y, n, ry);
+        near(stats_spearman(x, y, n), stats_pearson(rx, ry, n), 1e-13, "spearman = pearson(ranks)");
+        assert_int_equal(stats_midranks(x, n, rs), 0);
+        for (int i = 0; i < n; i++)
+            near(rs[i], rx[i], 0, "midrank");
+    }
+    double v[] = {10, 20, 20, 30}, w[4];
+    assert_int_equal(stats_midranks(v, 4, w), 0);
+    near(w[0], 1, 0, "r0");
+    near(w[1], 2.5, 0, "r1");
+    near(w[2], 2.5, 0, "r2");
+    near(w[3], 4, 0, "r3");
+}
+
+/* Knight's algorithm at the paper's scale (n = 200000, ~2e10 pairs: int64
+ * counts): tau of (x, x) is 1 and of (x, -x) is -1 however many ties; for
+ * independent x, y tau is within 6 standard deviations (sd ~ sqrt(4/(9n)))
+ * of 0. */
+static void test_kendall_large(void **state)
+{
+    (void)state;
+    const int n = 200000;
+    double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+    rng r;
+    rng_seed(&r, 13);
+    for (int i = 0; i < n; i++)
+        x[i] = (double)rng_below(&r, 1000), y[i] = -x[i];
+    near(stats_kendall(x, x, n), 1, 1e-12, "kendall(x,x)");
+    near(stats_kendall(x, y, n), -1, 1e-12, "kendall(x,-x)");
+    /* independent x, y: tau ~ N(0, ~(2/3)^2 * 2 / n) */
+    for (int i = 0; i < n; i++)
+        y[i] = (double)rng_below(&r, 1000);
+    assert_true(fabs(stats_kendall(x, y, n)) < 6 * sqrt(4.0 / (9.0 * n)));
+    free(x);
+    free(y);
+}
+
+/* ---- granulated Kendall ---- */
+
+static void test_granulated_grid(void **state)
+{
+    (void)state;
+    /* 3 x 4 grid, item i = (a0, a1) = (i / 4, i % 4). Axis 0 varies a0 with
+     * a1 fixed: group id a1; axis 1 varies a1 with a0 fixed: group id a0.
+     * y = 10 a0 + a1, x = 10 a0 - a1: with a1 fixed, x and y both rise with
+     * a0 (tau = 1 in each of the 4 groups, psi_0 = 1); with a0 fixed, y
+     * rises and x falls with a1 (tau = -1 in each of the 3 groups, psi_1 =
+     * -1). Result (1 + -1) / 2 = 0. Plain Kendall over all 12 items is not
+     * 0: of the 66 pairs the 18 within a row (same a0) are discordant, the
+     * other 48 concordant, tau = 30/66 = 5/11, so the grouping matters. */
+    enum { n = 12, A = 2 };
+    double x[n], y[n], per[A];
+    int g[A * n];
+    for (int i = 0; i < n; i++) {
+        int a0 = i / 4, a1 = i % 4;
+        y[i] = 10 * a0 + a1;
+        x[i] = 10 * a0 - a1;
+        g[0 * n + i] = a1;
+        g[1 * n + i] = a0;
+    }
+    near(stats_granulated_kendall(x, y, g, n, A, per), 0, 1e-15, "granulated grid");
+    near(per[0], 1, 1e-15, "psi_0");
+    near(per[1], -1, 1e-15, "psi_1");
+    near(stats_kendall(x, y, n), 5.0 / 11, 1e-15, "plain kendall of the grid");
+    /* per_axis may be NULL */
+    near(stats_granulated_kendall(x, y, g, n, A, NULL), 0, 1e-15, "granulated NULL");
+    /* one axis only: the mean is psi of that axis */
+    near(stats_granulated_kendall(x, y, g + n, n, 1, per), -1, 1e-15, "axis 1 alone");
+
+    /* Not +-1: within the a1-fixed groups replace x by a permutation whose
+     * tau against 0,1,2 is known: x order (0,2,1) gives C = 2, D = 1, tau =
+     * 1/3 in every group -> psi_0 = 1/3, psi_1 unchanged (x still falls with
+     * a1 inside each a0 row because the row offsets are 10 apart). */
+    int perm[3] = {0, 2, 1};
+    for (int i = 0; i < n; i++)
+        x[i] = 10 * perm[i / 4] - (i % 4);
+    near(stats_granulated_kendall(x, y, g, n, A, per), (1.0 / 3 - 1) / 2, 1e-15, "granulated 1/3");
+    near(per[0], 1.0 / 3, 1e-15, "psi_0 = 1/3");
+    near(per[1], -1, 1e-15, "psi_1 = -1");
+}
+
+static void test_granulated_skips(void **state)
+{
+    (void)state;
+    /* 7 items, 3 axes.
+     * Axis 0: group 5 = items {2, 3, 5}: x = 3,4,6, y = 2,0,5: pairs (2,3)
+     *   discordant, (2,5) and (3,5) concordant -> tau = 1/3. Items 0 and 6
+     *   are singletons (ids 1 and 8), items 1 and 4 are left out (-1); were
+     *   they compared, (1,4) would be a group with x = 1,0, y = 3,5, tau = -1.
+     *   psi_0 = 1/3.
+     * Axis 1: group 0 = {0, 1}: x ties (1, 1) -> tau NaN, skipped; group 1 =
+     *   {2, 3, 4}: x = 3,4,0, y = 2,0,5: all three pairs discordant, tau = -1;
+     *   group 2 = {5, 6}: x = 6,7, y = 5,6, tau = 1. psi_1 = 0.
+     * Axis 2: every item -1 -> no group, psi_2 = NaN, not in the mean.
+     * Result (1/3 + 0) / 2 = 1/6. */
+    enum { n = 7, A = 3 };
+    double x[n] = {1, 1, 3, 4, 0, 6, 7};
+    double y[n] = {1, 3, 2, 0, 5, 5, 6};
+    int g[A * n] = {1, -1, 5, 5, -1, 5, 8,      /* axis 0 */
+                    0, 0, 1, 1, 1, 2, 2,        /* axis 1 */
+                    -1, -1, -1, -1, -1, -1, -1}; /* axis 2 */
+    double per[A];
+    near(stats_granulated_kendall(x, y, g, n, A, per), 1.0 / 6, 1e-15, "granulated skips");
+    near(per[0], 1.0 / 3, 1e-15, "psi_0 skips");
+    near(per[1], 0, 1e-15, "psi_1 skips");
+    assert_true(isnan(per[2]));
+
+    /* Group ids need not be contiguous or sorted: relabel axis 1's groups
+     * 0,1,2 as 1000, -1 -> (stays -1), 7 -> same answer. */
+    int g2[A * n];
+    memcpy(g2, g, sizeof g);
+    for (int i = 0; i < n; i++)
+        g2[n + i] = g[n + i] == 0 ? 1000 : g[n + i] == 1 ? 7 : 3;
+    near(stats_granulated_kendall(x, y, g2, n, A, per), 1.0 / 6, 1e-15, "relabelled");
+
+    /* No axis with a group of >= 2 items with a defined tau -> NaN. */
+    int gs[A * n];
+    for (int a = 0; a < A; a++)
+        for (int i = 0; i < n; i++)
+            gs[a * n + i] = a == 0 ? i : a == 1 ? -1 : (i < 2 ? 4 : -1); /* {0,1}: x tie */
+    assert_true(isnan(stats_granulated_kendall(x, y, gs, n, A, per)));
+    for (int a = 0; a < A; a++)
+        assert_true(isnan(per[a]));
+    /* NaN input -> NaN */
+    double xn[n];
+    memcpy(xn, x, sizeof x);
+    xn[3] = NAN;
+    assert_true(isnan(stats_granulated_kendall(xn, y, g, n, A, per)));
+    assert_true(isnan(stats_granulated_kendall(x, y, g, 1, 1, per)));
+}
+
+/* Granulated Kendall against a brute-force version (pair counts within
+ * groups) on random groupings with many ties and skipped items. */
+static void test_granulated_brute(void **state)
+{
+    (void)state;
+    enum { n = 400, A = 3 };
+    rng r;
+    rng_seed(&r, 14);
+    double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+    double gx[n], gy[n], per[A], psi[A];
+    int *g = malloc(sizeof(int) * A * n);
+    for (int trial = 0; trial < 5; trial++) {
+        random_pairs(&r, x, y, n, 6, 5, 0.5 * trial - 1);
+        for (int a = 0; a < A; a++)
+            for (int i = 0; i < n; i++) {
+                int ng = a == 0 ? 3 : a == 1 ? 40 : 150; /* big, small, mostly 1-2 item groups */
+                g[a * n + i] = rng_uniform(&r) < 0.2 ? -1 : (int)rng_below(&r, ng);
+            }
+        double sum = 0;
+        int na = 0;
+        for (int a = 0; a < A; a++) {
+            double s = 0;
+            int ng = 0;
+            for (int id = 0; id < 150; id++) {
+                int m = 0;
+                for (int i = 0; i < n; i++)
+                    if (g[a * n + i] == id)
+                        gx[m] = x[i], gy[m] = y[i], m++;
+                if (m < 2)
+                    continue;
+                double t = kendall_brute(gx, gy, m);
+                if (!isnan(t))
+                    s += t, ng++;
+            }
+            if (ng)
+                sum += s / ng, na++;
+            double want = ng ? s / ng : NAN;
+            psi[a] = want;
+        }
+        near(stats_granulated_kendall(x, y, g, n, A, per), sum / na, 1e-12, "granulated brute");
+        for (int a = 0; a < A; a++)
+            near(per[a], psi[a], 1e-12, "psi brute");
+    }
+    free(x);
+    free(y);
+    free(g);
+}
+
+/* ---- bootstrap ---- */
+
+typedef struct {
+    const double *x, *y; // (n) the data
+    double *bx, *by;     // (n) resample scratch
+} pearson_ctx;
+
+static double boot_pearson(const int *idx, int m, void *ctx)
+{
+    pearson_ctx *c = ctx;
+    for (int i = 0; i < m; i++)
+        c->bx[i] = c->x[idx[i]], c->by[i] = c->y[idx[i]];
+    return stats_pearson(c->bx, c->by, m);
+}
+
+static void test_bootstrap_coverage(void **state)
+{
+    (void)state;
+    const int datasets = 200, reps = 400;
+    enum { n = 50 };
+    const double rho = 0.5;
+    double x[n], y[n], bx[n], by[n];
+    pearson_ctx c = {x, y, bx, by};
+    rng r;
+    rng_seed(&r, 2018);
+    int cover = 0, below = 0;
+    double width = 0;
+    for (int d = 0; d < datasets; d++) {
+        for (int i = 0; i < n; i++) {
+            double z1 = rng_normal(&r), z2 = rng_normal(&r);
+            x[i] = z1;
+            y[i] = rho * z1 + sqrt(1 - rho * rho) * z2;
+        }
+        double lo, hi;
+        assert_int_equal(stats_bootstrap(boot_pearson, &c, n, reps, rng_derive(7, d), 0.95, &lo, &hi), 0);
+        assert_false(isnan(lo));
+        assert_true(lo <= hi);
+        cover += lo <= rho && rho <= hi;
+        below += hi < rho;
+        width += hi - lo;
+    }
+    double rate = (double)cover / datasets;
+    printf("measured: bootstrap 95%% percentile interval of Pearson (n=%d, rho=%.1f, %d reps) "
+           "covers rho in %d/%d = %.3f of datasets (mean width %.3f, %d entirely below)\n",
+           n, rho, reps, cover, datasets, rate, width / datasets, below);
+    assert_true(rate >= 0.85 && rate <= 0.99);
+}
+
+/* f = the first resampled index: its bootstrap distribution is uniform on
+ * 0..n-1, so the 95% interval is about [0.025 (n-1), 0.975 (n-1)]. */
+static double boot_first(const int *idx, int m, void *ctx)
+{
+    (void)m;
+    (void)ctx;
+    return idx[0];
+}
+
+/* f = the largest resampled index, after checking the resample's size
+ * (ctx: n) and range. */
+static double boot_max(const int *idx, int m, void *ctx)
+{
+    int n = *(int *)ctx, mx = -1;
+    if (m != n)
+        return -100;
+    for (int i = 0; i < m; i++) {
+        if (idx[i] < 0 || idx[i] >= n)
+            return -100;
+        mx = idx[i] > mx ? idx[i] : mx;
+    }
+    return mx;
+}
+
+/* f = NaN when the first resampled index is below a threshold (a fraction
+ * of the resamples), else the resample mean of the index. */
+static double boot_partly_nan(const int *idx, int m, void *ctx)
+{
+    int thresh = *(int *)ctx;
+    if (idx[0] < thresh)
+        return NAN;
+    double s = 0;
+    for (int i = 0; i < m; i++)
+        s += idx[i];
+    return s / m;
+}
+
+static void test_bootstrap_basics(void **state)
+{
+    (void)state;
+    const int reps = 20000;
+    double lo, hi, lo2, hi2;
+    /* percentile mapping: n = 101, quantiles 2.5 and 97.5 (sd of the
+     * estimated quantile ~ sqrt(.025 * .975 / reps) * 101 < 0.3) */
+    assert_int_equal(stats_bootstrap(boot_first, NULL, 101, reps, 1, 0.95, &lo, &hi), 0);
+    near(lo, 2.5, 1.5, "uniform lo");
+    near(hi, 97.5, 1.5, "uniform hi");
+    assert_int_equal(stats_bootstrap(boot_first, NULL, 101, reps, 1, 0.5, &lo, &hi), 0);
+    near(lo, 25, 2, "uniform lo 50%");
+    near(hi, 75, 2, "uniform hi 50%");
+    /* every item can be drawn: n = 10, the max index of a resample has
+     * P(max <= 7) = 0.8^10 = 0.107, P(max <= 8) = 0.9^10 = 0.349, so its 25%
+     * and 75% quantiles are exactly 8 and 9 */
+    int ten = 10;
+    assert_int_equal(stats_bootstrap(boot_max, &ten, 10, reps, 2, 0.5, &lo, &hi), 0);
+    near(lo, 8, 0, "max lo");
+    near(hi, 9, 0, "max hi");
+
+    /* determinism: same seed, same interval; another seed, another one */
+    enum { n = 40 };
+    double x[n], y[n], bx[n], by[n];
+    pearson_ctx c = {x, y, bx, by};
+    rng r;
+    rng_seed(&r, 3);
+    random_pairs(&r, x, y, n, 0, 0, 1.0);
+    assert_int_equal(stats_bootstrap(boot_pearson, &c, n, 300, 42, 0.95, &lo, &hi), 0);
+    assert_int_equal(stats_bootstrap(boot_pearson, &c, n, 300, 42, 0.95, &lo2, &hi2), 0);
+    assert_true(lo == lo2 && hi == hi2);
+    assert_int_equal(stats_bootstrap(boot_pearson, &c, n, 300, 43, 0.95, &lo2, &hi2), 0);
+    assert_true(lo != lo2 || hi != hi2);
+    double r0 = stats_pearson(x, y, n);
+    assert_true(lo < r0 && r0 < hi);
+    /* a wider level gives a wider interval from the same resamples */
+    assert_int_equal(stats_bootstrap(boot_pearson, &c, n, 300, 42, 0.99, &lo2, &hi2), 0);
+    assert_true(lo2 <= lo && hi2 >= hi);
+
+    /* constant statistic -> degenerate interval */
+    for (int i = 0; i < n; i++)
+        y[i] = 2 * x[i] + 1;
+    assert_int_equal(stats_bootstrap(boot_pearson, &c, n, 100, 5, 0.95, &lo, &hi), 0);
+    near(lo, 1, 1e-12, "constant lo");
+    near(hi, 1, 1e-12, "constant hi");
+
+    /* NaN resamples: ~30% NaN are dropped (finite interval, from the
+     * non-NaN resamples only: all >= 0); ~70% NaN -> NaN interval */
+    int thresh = 30;
+    assert_int_equal(stats_bootstrap(boot_partly_nan, &thresh, 100, 2000, 9, 0.95, &lo, &hi), 0);
+    assert_false(isnan(lo) || isnan(hi));
+    assert_true(lo > 35 && hi < 80);
+    thresh = 70;
+    assert_int_equal(stats_bootstrap(boot_partly_nan, &thresh, 100, 2000, 9, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    thresh = 1000; /* all NaN */
+    assert_int_equal(stats_bootstrap(boot_partly_nan, &thresh, 100, 50, 9, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    /* a statistic NaN on every resample of a zero-variance sample */
+    for (int i = 0; i < n; i++)
+        y[i] = 3;
+    assert_int_equal(stats_bootstrap(boot_pearson, &c, n, 50, 5, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    /* bad arguments: no items, no resamples, level outside (0, 1) */
+    assert_int_equal(stats_bootstrap(boot_first, NULL, 0, 50, 1, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_int_equal(stats_bootstrap(boot_first, NULL, 10, 0, 1, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_int_equal(stats_bootstrap(boot_first, NULL, 10, 50, 1, 1.0, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+}
+
+/* ---- Wilson interval and normal quantile ---- */
+
+static void test_wilson(void **state)
+{
+    (void)state;
+    double lo, hi;
+    /* k = 8, n = 10, z = 1.959963985: p = .8, den = 1 + z^2/10 = 1.384146,
+     * centre = (.8 + z^2/20) / den = 0.716741, half = z sqrt(.016 +
+     * z^2/400) / den = 0.226579 -> [0.490162, 0.943318]. */
+    stats_wilson(8, 10, 0.95, &lo, &hi);
+    near(lo, 0.49016247153664183, 1e-9, "wilson 8/10 lo");
+    near(hi, 0.9433178485456247, 1e-9, "wilson 8/10 hi");
+    /* k = 0: [0, z^2 / (n + z^2)]; k = n: [n / (n + z^2), 1] */
+    double z = 1.9599639845400536, z2 = z * z;
+    stats_wilson(0, 10, 0.95, &lo, &hi);
+    assert_true(lo == 0.0);
+    near(hi, z2 / (10 + z2), 1e-12, "wilson 0/10 hi");
+    stats_wilson(10, 10, 0.95, &lo, &hi);
+    near(lo, 10 / (10 + z2), 1e-12, "wilson 10/10 lo");
+    assert_true(hi == 1.0);
+    /* k = 3, n = 7 */
+    stats_wilson(3, 7, 0.95, &lo, &hi);
+    near(lo, 0.1582198552514697, 1e-9, "wilson 3/7 lo");
+    near(hi, 0.7495416354723428, 1e-9, "wilson 3/7 hi");
+    /* 90%: z = 1.6448536269514715, k = 50, n = 100: centre 0.5,
+     * half = z sqrt(.0025 + z^2/40000) / (1 + z^2/100) */
+    double z9 = 1.6448536269514715;
+    double half = z9 * sqrt(0.0025 + z9 * z9 / 40000) / (1 + z9 * z9 / 100);
+    stats_wilson(50, 100, 0.90, &lo, &hi);
+    near(lo, 0.5 - half, 1e-9, "wilson 90% lo");
+    near(hi, 0.5 + half, 1e-9, "wilson 90% hi");
+    /* large n: close to the Wald interval */
+    stats_wilson(300000, 1000000, 0.95, &lo, &hi);
+    near(lo, 0.3 - z * sqrt(0.21 / 1e6), 2e-6, "wilson large lo");
+    /* undefined */
+    stats_wilson(0, 0, 0.95, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    stats_wilson(5, 4, 0.95, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    stats_wilson(-1, 4, 0.95, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+}
+
+static void test_norm_quantile(void **state)
+{
+    (void)state;
+    /* reference values: Python statistics.NormalDist().inv_cdf (AS241) */
+    struct {
+        double p, z;
+    } ref[] = {
+        {0.975, 1.9599639845400536},  {0.5, 0.0},
+        {0.01, -2.3263478740408408},  {0.3, -0.5244005127080407},
+        {0.8, 0.8416212335729144},    {0.999, 3.090232306167813},
+        {0.95, 1.6448536269514715},   {1e-10, -6.361340902404056},
+        {1e-300, -37.0470962993612},  {0.02425, -1.9729610513118845},
+        {0.97575, 1.9729610513118847},
+    };
+    for (int i = 0; i < N_OF(ref); i++) {
+        char what[64];
+        snprintf(what, sizeof what, "quantile(%g)", ref[i].p);
+        near(stats_norm_quantile(ref[i].p), ref[i].z, 1e-12 * fmax(1, fabs(ref[i].z)), what);
+    }
+    /* symmetry; the upper tail as accurate as the lower */
+    near(stats_norm_quantile(1 - 1e-10), 6.361340902404056, 1e-6, "quantile(1-1e-10)");
+    for (double p = 0.001; p < 0.5; p += 0.0123)
+        near(stats_norm_quantile(1 - p), -stats_norm_quantile(p), 1e-12, "symmetry");
+    assert_true(stats_norm_quantile(0) == -INFINITY);
+    assert_true(stats_norm_quantile(1) == INFINITY);
+    assert_true(isnan(stats_norm_quantile(-0.1)));
+    assert_true(isnan(stats_norm_quantile(1.5)));
+    assert_true(isnan(stats_norm_quantile(NAN)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_ties),
+        cmocka_unit_test(test_ties),
+        cmocka_unit_test(test_perfect),
+        cmocka_unit_test(test_nan_cases),
+        cmocka_unit_test(test_kendall_brute),
+        cmocka_unit_test(test_spearman_midranks),
+        cmocka_unit_test(test_kendall_large),
+        cmocka_unit_test(test_granulated_grid),
+        cmocka_unit_test(test_granulated_skips),
+        cmocka_unit_test(test_granulated_brute),
+        cmocka_unit_test(test_bootstrap_coverage),
+        cmocka_unit_test(test_bootstrap_basics),
+        cmocka_unit_test(test_wilson),
+        cmocka_unit_test(test_norm_quantile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
