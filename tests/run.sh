@@ -13,6 +13,7 @@ for t in "$BUILD"/tests/test_*; do
     if "$t" >"$BUILD/tests/$name.log" 2>&1; then
         pass=$((pass + 1))
         echo "PASS $name"
+        grep '^measured:' "$BUILD/tests/$name.log"
     else
         fail=$((fail + 1))
         failed="$failed $name"

@@ -320,6 +320,61 @@ static void test_points(void **state)
     store_close(s);
 }
 
+/* profiles: anchors at bins 0, 4, 8 of 12, midpoints at 2, 6, 10 */
+static void test_onoff(void **state)
+{
+    (void)state;
+    store *s = open_db("onoff.db");
+    run_config c;
+    cfg(&c, 2, 16, "relu", "momentum", 0, 0, 100);
+    run_result r;
+    memset(&r, 0, sizeof r);
+    r.run_id = 0;
+    r.seed = 1;
+    snprintf(r.status, sizeof r.status, "fit");
+    r.n_traj = 3;
+    r.traj = calloc(3, sizeof(traj_row));
+    const char *kinds[3] = {"ellipse-diff", "ellipse-diff", "translate"};
+    for (int t = 0; t < 3; t++) {
+        traj_row *x = &r.traj[t];
+        snprintf(x->kind, sizeof x->kind, "%s", kinds[t]);
+        x->i = t;
+        snprintf(x->method, sizeof x->method, "exact");
+        x->transitions = 10 * (t + 1);
+        x->curvature = NAN;
+        x->nbins = 12;
+        x->prof_jac = calloc(12, sizeof(double));
+        x->prof_trans = calloc(12, sizeof(double));
+        for (int i = 0; i < 12; i++) {
+            x->prof_jac[i] = (i % 4 == 0 ? 1.0 : i % 2 == 0 ? 5.0 : 3.0) * (t + 1);
+            x->prof_trans[i] = i < 6 ? 1 : 0;
+        }
+    }
+    char hex[17];
+    run_config_hash(&c, hex);
+    sn_err e = {0};
+    assert_int_equal(store_insert_run(s, &c, hex, &r, &e), SN_OK);
+    run_result_free(&r);
+    an_onoff *o;
+    int n;
+    assert_int_equal(an_onoff_summary(store_db(s), &o, &n, &e), SN_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(o[0].kind, "ellipse-diff");
+    assert_int_equal(o[0].trajectories, 2);
+    assert_int_equal(o[0].nbins, 12);
+    /* mean of the two profiles: x1.5; anchors 1, midpoints 5, all: (3*1+3*5+6*3)/12 = 3 */
+    assert_true(fabs(o[0].jac_anchor - 1.5) < 1e-12);
+    assert_true(fabs(o[0].jac_mid - 7.5) < 1e-12);
+    assert_true(fabs(o[0].jac_mean - 4.5) < 1e-12);
+    assert_true(fabs(o[0].trans_density - 6) < 1e-12);
+    assert_true(fabs(o[0].transitions - 15) < 1e-12);
+    assert_string_equal(o[1].kind, "translate");
+    assert_true(isnan(o[1].jac_anchor)); /* no anchors defined for loops of shifts */
+    assert_true(fabs(o[1].jac_mean - 9) < 1e-12);
+    free(o);
+    store_close(s);
+}
+
 int main(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/sensi-test-analysis.%d", (int)getpid());
@@ -331,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_correlations),
         cmocka_unit_test(test_points),
+        cmocka_unit_test(test_onoff),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);

@@ -586,3 +586,122 @@ int an_points_summary(sqlite3 *db, an_points *out, sn_err *e)
     free(score), free(wrong);
     return rc;
 }
+
+/* ---- along trajectories ---- */
+
+static int json_doubles(const char *text, double *v, int nmax)
+{
+    cJSON *a = text ? cJSON_Parse(text) : NULL;
+    int n = 0;
+    for (cJSON *it = a && cJSON_IsArray(a) ? a->child : NULL; it && n < nmax; it = it->next)
+        v[n++] = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+    cJSON_Delete(a);
+    return n;
+}
+
+int an_onoff_summary(sqlite3 *db, an_onoff **out, int *nout, sn_err *e)
+{
+    *out = NULL;
+    *nout = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "select kind, count(*), avg(transitions) from trajectories group by kind "
+                           "order by kind",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(db, e, "reading trajectories");
+    an_onoff *res = NULL;
+    int n = 0, rc = SN_OK;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        an_onoff *q = realloc(res, sizeof *res * (n + 1));
+        if (!q) {
+            rc = err_set(e, SN_ENOMEM, "out of memory");
+            break;
+        }
+        res = q;
+        an_onoff *o = &res[n++];
+        memset(o, 0, sizeof *o);
+        snprintf(o->kind, sizeof o->kind, "%s", (const char *)sqlite3_column_text(st, 0));
+        o->transitions = sqlite3_column_double(st, 2);
+        o->jac_mean = o->jac_anchor = o->jac_mid = o->trans_density = NAN;
+    }
+    sqlite3_finalize(st);
+    for (int k = 0; !rc && k < n; k++) {
+        an_onoff *o = &res[k];
+        /* the most common bin count of this kind's profiles */
+        if (sqlite3_prepare_v2(db,
+                               "select json_array_length(profile_jac) nb, count(*) c from "
+                               "trajectories where kind = ? and profile_jac is not null "
+                               "group by nb order by c desc, nb desc limit 1",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(db, e, "reading trajectories");
+            break;
+        }
+        sqlite3_bind_text(st, 1, o->kind, -1, SQLITE_STATIC);
+        int nb = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        sqlite3_finalize(st);
+        if (nb <= 0)
+            continue;
+        o->nbins = nb;
+        double *jsum = calloc(nb, sizeof(double)), *tsum = calloc(nb, sizeof(double));
+        double *jv = malloc(sizeof(double) * nb), *tv = malloc(sizeof(double) * nb);
+        long *jn = calloc(nb, sizeof(long));
+        if (!jsum || !tsum || !jv || !tv || !jn) {
+            free(jsum), free(tsum), free(jv), free(tv), free(jn);
+            rc = err_set(e, SN_ENOMEM, "out of memory");
+            break;
+        }
+        if (sqlite3_prepare_v2(db,
+                               "select profile_jac, profile_trans from trajectories where kind = ? "
+                               "and json_array_length(profile_jac) = ?",
+                               -1, &st, NULL) != SQLITE_OK) {
+            free(jsum), free(tsum), free(jv), free(tv), free(jn);
+            rc = db_err(db, e, "reading trajectories");
+            break;
+        }
+        sqlite3_bind_text(st, 1, o->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, nb);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int a = json_doubles((const char *)sqlite3_column_text(st, 0), jv, nb);
+            int b = json_doubles((const char *)sqlite3_column_text(st, 1), tv, nb);
+            if (a != nb || b != nb)
+                continue;
+            o->trajectories++;
+            for (int i = 0; i < nb; i++) {
+                if (isfinite(jv[i])) {
+                    jsum[i] += jv[i];
+                    jn[i]++;
+                }
+                tsum[i] += isfinite(tv[i]) ? tv[i] : 0;
+            }
+        }
+        sqlite3_finalize(st);
+        if (o->trajectories > 0) {
+            double js = 0, ts = 0;
+            int jc = 0;
+            for (int i = 0; i < nb; i++) {
+                if (jn[i]) {
+                    jsum[i] /= jn[i];
+                    js += jsum[i];
+                    jc++;
+                } else {
+                    jsum[i] = NAN;
+                }
+                ts += tsum[i] / o->trajectories;
+            }
+            o->jac_mean = jc ? js / jc : NAN;
+            o->trans_density = ts; /* transitions over u in [0,1) = per unit u */
+            if (strcmp(o->kind, "translate") && nb % 6 == 0) {
+                o->jac_anchor = (jsum[0] + jsum[nb / 3] + jsum[2 * nb / 3]) / 3;
+                o->jac_mid = (jsum[nb / 6] + jsum[nb / 2] + jsum[5 * nb / 6]) / 3;
+            }
+        }
+        free(jsum), free(tsum), free(jv), free(tv), free(jn);
+    }
+    if (rc) {
+        free(res);
+        return rc;
+    }
+    *out = res;
+    *nout = n;
+    return SN_OK;
+}

@@ -88,4 +88,22 @@ typedef struct an_points {
 
 int an_points_summary(struct sqlite3 *db, an_points *out, sn_err *e);
 
+/* ---- along trajectories (STUDY.md 4.1) ---- */
+
+typedef struct an_onoff {
+    char kind[24];        /* trajectory kind */
+    long trajectories;    /* with a profile */
+    int nbins;            /* profile bins (the most common count) */
+    double jac_mean;      /* softmax-Jacobian norm averaged over u and trajectories */
+    double jac_anchor;    /* ... at the ellipse's anchors u = 0, 1/3, 2/3 (NaN for
+                             translation loops or bins not a multiple of 6) */
+    double jac_mid;       /* ... halfway between anchors u = 1/6, 1/2, 5/6 */
+    double trans_density; /* transitions per unit of u, averaged */
+    double transitions;   /* mean transitions per trajectory (all trajectories of
+                             the kind, with or without profile) */
+} an_onoff;
+
+/* One row per trajectory kind present in db. *out malloc'd. */
+int an_onoff_summary(struct sqlite3 *db, an_onoff **out, int *n, sn_err *e);
+
 #endif
