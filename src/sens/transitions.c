@@ -372,6 +372,17 @@ static void dforward_rows(sampler *s, const int *rows, int n)
     }
 }
 
+/* h (n) = phi(a) in float64; ReLU inline (vectorised), the others act_phi. */
+static void phi_row(act_kind act, const double *restrict a, double *restrict h, int n)
+{
+    if (act == ACT_RELU)
+        for (int j = 0; j < n; j++)
+            h[j] = a[j] > 0 ? a[j] : 0;
+    else
+        for (int j = 0; j < n; j++)
+            h[j] = act_phi(act, a[j]);
+}
+
 /* Re-decide every suspect neuron of the block in float64 (see the header):
  * points sorted by their highest suspect layer, in chunks of REFINE_ROWS;
  * at hidden layer g the chunk's points with a suspect above g get the whole
@@ -413,8 +424,7 @@ static int refine_block(sampler *s, int n)
         for (int r = 0; r < nc; r++) {
             const double *src = s->A1 + (size_t)rows[r] * H1;
             double *dst = s->dh + (size_t)r * ld;
-            for (int j = 0; j < H1; j++)
-                dst[j] = act_phi(m->cfg.act, src[j]);
+            phi_row(m->cfg.act, src, dst, H1);
             cur[r] = s->srow0[rows[r]];
         }
         int gmax = s->smax[rows[0]], nact = nc;
@@ -455,9 +465,7 @@ static int refine_block(sampler *s, int n)
             }
             for (int r = 0; r < nfull; r++) {
                 const double *a = s->da + (size_t)r * ld;
-                double *hh = s->dh + (size_t)r * ld;
-                for (int j = 0; j < out; j++)
-                    hh[j] = act_phi(m->cfg.act, a[j]);
+                phi_row(m->cfg.act, a, s->dh + (size_t)r * ld, out);
             }
         }
     }
