@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../core/err.h"
 #include "../data/dataset.h"
@@ -87,5 +88,17 @@ int cmd_slice(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Shared by analyze and report (cmd_analyze.c): open and analyse every
+ * database (dies on error), judge the paper's claims; print them as a
+ * terminal report or build the JSON object. */
+struct an_db;
+struct an_claim;
+int analysis_load_all(char **paths, int n, int reps, uint64_t seed, struct an_db **out,
+                      struct an_claim **cl, int *ncl);
+void analysis_print(FILE *f, const struct an_db *d, int nd, const struct an_claim *cl, int ncl);
+cJSON *analysis_json(const struct an_db *d, int nd, const struct an_claim *cl, int ncl);
 
 #endif

@@ -705,3 +705,289 @@ int an_onoff_summary(sqlite3 *db, an_onoff **out, int *nout, sn_err *e)
     *nout = n;
     return SN_OK;
 }
+
+/* ---- one database ---- */
+
+int an_db_load(sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *out, sn_err *e)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "select value from meta where key = 'spec_name'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(out->spec, sizeof out->spec, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(db, "select value from meta where key = 'total_runs'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            out->total_runs = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(db, "select count(*), coalesce(sum(status = 'fit'), 0) from runs", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(db, e, "reading runs");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->runs = sqlite3_column_int64(st, 0);
+        out->fit = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    int rc = an_correlations(db, reps, seed, &out->corr, &out->ncorr, e);
+    if (!rc)
+        rc = an_pair_fractions(db, &out->pf, &out->npf, e);
+    for (int f = 0; !rc && f < FACTOR_COUNT; f++) {
+        an_pair *p;
+        if (!(rc = an_find_pairs(db, (an_factor)f, &p, &out->npairs[f], e)))
+            free(p);
+    }
+    if (!rc)
+        rc = an_points_summary(db, &out->pts, e);
+    if (!rc)
+        rc = an_onoff_summary(db, &out->oo, &out->noo, e);
+    if (rc)
+        an_db_free(out);
+    return rc;
+}
+
+void an_db_free(an_db *d)
+{
+    if (!d)
+        return;
+    free(d->corr);
+    free(d->pf);
+    free(d->oo);
+    d->corr = NULL, d->pf = NULL, d->oo = NULL;
+    d->ncorr = d->npf = d->noo = 0;
+}
+
+static const char *const verdicts[] = {"held", "not held", "inconclusive", "no data"};
+
+const char *an_verdict_name(an_verdict v)
+{
+    return (unsigned)v <= CLAIM_NO_DATA ? verdicts[v] : "?";
+}
+
+static an_claim *new_claim(an_claim **c, int *n, const char *figure, const char *claim)
+{
+    an_claim *q = realloc(*c, sizeof **c * (*n + 1));
+    if (!q)
+        return NULL;
+    *c = q;
+    an_claim *x = &q[(*n)++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->figure, sizeof x->figure, "%s", figure);
+    snprintf(x->claim, sizeof x->claim, "%s", claim);
+    x->verdict = CLAIM_NO_DATA;
+    return x;
+}
+
+static const an_onoff *find_onoff(const an_db *d, const char *kind)
+{
+    for (int i = 0; i < d->noo; i++)
+        if (!strcmp(d->oo[i].kind, kind) && d->oo[i].trajectories > 0)
+            return &d->oo[i];
+    return NULL;
+}
+
+static const an_corr *find_corr(const an_db *d, const char *data, const char *metric)
+{
+    for (int i = 0; i < d->ncorr; i++)
+        if (!strcmp(d->corr[i].data, data) && !strcmp(d->corr[i].metric, metric))
+            return &d->corr[i];
+    return NULL;
+}
+
+static an_verdict interval_verdict(double lo, double hi, double null)
+{
+    if (!isfinite(lo) || !isfinite(hi))
+        return CLAIM_INCONCLUSIVE;
+    return lo > null ? CLAIM_HELD : hi < null ? CLAIM_NOT_HELD : CLAIM_INCONCLUSIVE;
+}
+
+#define APPEND(x, ...) \
+    snprintf((x)->measured + strlen((x)->measured), sizeof (x)->measured - strlen((x)->measured), \
+             __VA_ARGS__)
+
+int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
+{
+    an_claim *c = NULL, *x;
+    int nc = 0;
+    *out = NULL;
+    *nout = 0;
+#define NEW(fig, text)                                               \
+    if (!(x = new_claim(&c, &nc, fig, text))) {                      \
+        free(c);                                                     \
+        return err_set(e, SN_ENOMEM, "out of memory for claims");    \
+    }
+
+    /* 4.1 on and off the data manifold */
+    NEW("onoff-manifold", "Networks are least sensitive at their training points: along ellipses "
+                          "through training points the Jacobian norm dips at the points");
+    for (int i = 0; i < n; i++) {
+        const an_onoff *d = find_onoff(&dbs[i], "ellipse-diff");
+        const an_onoff *s2 = find_onoff(&dbs[i], "ellipse-same");
+        const an_onoff *ks[2] = {d, s2};
+        int held = 0, tot = 0;
+        for (int k = 0; k < 2; k++) {
+            if (!ks[k] || !isfinite(ks[k]->jac_anchor))
+                continue;
+            tot++;
+            held += ks[k]->jac_anchor < ks[k]->jac_mid;
+            APPEND(x, "%s%s: mean ||J|| %.3g at the training points vs %.3g halfway between them "
+                      "(%ld trajectories, %s)",
+                   x->measured[0] ? "; " : "", ks[k]->kind, ks[k]->jac_anchor, ks[k]->jac_mid,
+                   ks[k]->trajectories, dbs[i].path);
+        }
+        if (tot)
+            x->verdict = held == tot ? CLAIM_HELD : held == 0 ? CLAIM_NOT_HELD : CLAIM_INCONCLUSIVE;
+        if (tot)
+            break;
+    }
+    if (x->verdict == CLAIM_NO_DATA)
+        APPEND(x, "no trajectories with profiles: run studies/onoff-manifold.json");
+
+    NEW("onoff-manifold", "Networks are most sensitive off the data manifold: the Jacobian norm "
+                          "is highest along ellipses through random points");
+    for (int i = 0; i < n; i++) {
+        const an_onoff *r = find_onoff(&dbs[i], "ellipse-random");
+        if (!r)
+            continue;
+        double other = -INFINITY;
+        const char *kinds[3] = {"ellipse-diff", "ellipse-same", "translate"};
+        for (int k = 0; k < 3; k++) {
+            const an_onoff *o = find_onoff(&dbs[i], kinds[k]);
+            if (o && isfinite(o->jac_mean)) {
+                other = fmax(other, o->jac_mean);
+                APPEND(x, "%s%s %.3g", x->measured[0] ? ", " : "mean ||J|| along ", kinds[k],
+                       o->jac_mean);
+            }
+        }
+        if (!isfinite(other))
+            continue;
+        APPEND(x, " vs ellipse-random %.3g (%s)", r->jac_mean, dbs[i].path);
+        x->verdict = r->jac_mean > other ? CLAIM_HELD : CLAIM_NOT_HELD;
+        break;
+    }
+    if (x->verdict == CLAIM_NO_DATA)
+        APPEND(x, "no random-ellipse profiles: run studies/onoff-manifold.json");
+
+    /* 4.3 factor pairs */
+    static const char *const fclaim[FACTOR_COUNT] = {
+        "True vs random labels: the better-generalizing network of a pair has the lower Jacobian norm",
+        "Augmentation vs none: the better-generalizing network of a pair has the lower Jacobian norm",
+        "ReLU vs HardSigmoid: the better-generalizing network of a pair has the lower Jacobian norm",
+        "Momentum vs L-BFGS: the better-generalizing network of a pair has the lower Jacobian norm"};
+    static const char *const ffig[FACTOR_COUNT] = {"factor-labels", "factor-augment",
+                                                   "factor-activation", "factor-optimizer"};
+    static const char *const fstudy[FACTOR_COUNT] = {"factor-labels", "factor-augment",
+                                                     "factor-activation", "factor-optimizer"};
+    for (int f = 0; f < FACTOR_COUNT; f++) {
+        NEW(ffig[f], fclaim[f]);
+        long pairs = 0, agree = 0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < dbs[i].npf; k++)
+                if ((int)dbs[i].pf[k].factor == f && !strcmp(dbs[i].pf[k].metric, "jac_test_mean")) {
+                    pairs += dbs[i].pf[k].pairs;
+                    agree += dbs[i].pf[k].agree;
+                }
+        if (pairs == 0) {
+            APPEND(x, "no pairs of fit networks differing in this factor: run studies/%s.json",
+                   fstudy[f]);
+            continue;
+        }
+        double lo, hi;
+        stats_wilson(agree, pairs, 0.95, &lo, &hi);
+        APPEND(x, "%ld of %ld pairs (%.0f%%, 95%% interval %.0f-%.0f%%)", agree, pairs,
+               100.0 * agree / pairs, 100 * lo, 100 * hi);
+        x->verdict = interval_verdict(lo, hi, 0.5);
+    }
+
+    /* 4.4 correlation with the gap, per dataset */
+    static const char *const datasets[4] = {"mnist", "fashion-mnist", "cifar10", "cifar100"};
+    for (int d = 0; d < 4; d++) {
+        char text[200];
+        snprintf(text, sizeof text, "%s: the Jacobian norm correlates with the generalization gap",
+                 datasets[d]);
+        const an_corr *best = NULL, *trans = NULL;
+        for (int i = 0; i < n; i++) {
+            const an_corr *cj = find_corr(&dbs[i], datasets[d], "jac_test_mean");
+            if (cj && (!best || cj->n > best->n))
+                best = cj;
+            const char *tk[4] = {"trans_ellipse_diff", "trans_ellipse_same", "trans_translate",
+                                 "trans_ellipse_random"};
+            for (int t = 0; t < 4; t++) {
+                const an_corr *ct = find_corr(&dbs[i], datasets[d], tk[t]);
+                if (ct && (!trans || ct->n > trans->n))
+                    trans = ct;
+            }
+        }
+        if (!best && (d >= 2))
+            continue; /* CIFAR is optional on machines without its files */
+        NEW("jacobian-gap", text);
+        if (!best) {
+            APPEND(x, "no fit networks with Jacobian norms: run studies/gap-%s.json",
+                   d == 0 ? "mnist" : "fashion");
+            continue;
+        }
+        APPEND(x, "Spearman %.2f [%.2f, %.2f], Kendall %.2f, granulated Kendall %.2f, Pearson(log) "
+                  "%.2f over %d fit networks",
+               best->spearman.v, best->spearman.lo, best->spearman.hi, best->kendall.v,
+               best->granulated.v, best->pearson_log.v, best->n);
+        x->verdict = interval_verdict(best->spearman.lo, best->spearman.hi, 0);
+        snprintf(text, sizeof text,
+                 "%s: transitions predict the gap less well than the Jacobian norm", datasets[d]);
+        NEW("transitions-gap", text);
+        if (!trans) {
+            APPEND(x, "no transitions measured on fit networks of %s", datasets[d]);
+            continue;
+        }
+        APPEND(x, "%s: Spearman %.2f [%.2f, %.2f] vs the Jacobian's %.2f", trans->metric,
+               trans->spearman.v, trans->spearman.lo, trans->spearman.hi, best->spearman.v);
+        if (isfinite(trans->spearman.v) && isfinite(best->spearman.v))
+            x->verdict = fabs(trans->spearman.v) < best->spearman.v ? CLAIM_HELD : CLAIM_NOT_HELD;
+        else
+            x->verdict = CLAIM_INCONCLUSIVE;
+    }
+
+    /* 4.5 per point */
+    NEW("per-point", "Per point, a large Jacobian norm flags misclassified test points (AUC above "
+                     "0.5 for every network)");
+    const an_db *bp = NULL;
+    for (int i = 0; i < n; i++)
+        if (dbs[i].pts.networks > 0 && (!bp || dbs[i].pts.points > bp->pts.points))
+            bp = &dbs[i];
+    if (bp) {
+        APPEND(x, "AUC %.3f pooled over %ld points of %ld networks (per network %.3f-%.3f, mean "
+                  "%.3f)",
+               bp->pts.auc_pooled, bp->pts.points, bp->pts.networks, bp->pts.auc_lo,
+               bp->pts.auc_hi, bp->pts.auc_mean);
+        x->verdict = isfinite(bp->pts.auc_lo) ? (bp->pts.auc_lo > 0.5 ? CLAIM_HELD
+                                                 : bp->pts.auc_hi < 0.5 ? CLAIM_NOT_HELD
+                                                                        : CLAIM_INCONCLUSIVE)
+                                              : CLAIM_INCONCLUSIVE;
+    } else {
+        APPEND(x, "no per-point rows: run studies/per-point.json");
+    }
+
+    /* 4.6 bounds */
+    NEW("xent-bounds", "||J_y|| lies between the cross-entropy bounds sqrt(nM/(n-1)) e^-l (1-e^-l) "
+                       "and sqrt(2M) e^-l (1-e^-l)");
+    if (bp) {
+        long pts = 0;
+        double in = 0;
+        for (int i = 0; i < n; i++)
+            if (dbs[i].pts.points > 0) {
+                pts += dbs[i].pts.points;
+                in += dbs[i].pts.within_bounds * dbs[i].pts.points;
+            }
+        APPEND(x, "%.1f%% of %ld test points inside the bounds", 100 * in / pts, pts);
+        x->verdict = in / pts >= 0.9 ? CLAIM_HELD : CLAIM_NOT_HELD;
+    } else {
+        APPEND(x, "no per-point rows: run studies/xent-bounds.json");
+    }
+#undef NEW
+    *out = c;
+    *nout = nc;
+    return SN_OK;
+}

@@ -106,4 +106,43 @@ typedef struct an_onoff {
 /* One row per trajectory kind present in db. *out malloc'd. */
 int an_onoff_summary(struct sqlite3 *db, an_onoff **out, int *n, sn_err *e);
 
+/* ---- everything about one database, and the paper's claims ---- */
+
+typedef struct an_db {
+    char path[512];
+    char spec[64];             /* the spec's name (meta.spec_name) */
+    long runs, fit, total_runs;
+    an_corr *corr;
+    int ncorr;
+    an_pairfrac *pf;
+    int npf;
+    long npairs[FACTOR_COUNT]; /* pairs found per factor */
+    an_points pts;
+    an_onoff *oo;
+    int noo;
+} an_db;
+
+/* All of the above for db (path: for messages and captions). */
+int an_db_load(struct sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *out,
+               sn_err *e);
+void an_db_free(an_db *d);   /* NULL fine */
+
+typedef enum { CLAIM_HELD, CLAIM_NOT_HELD, CLAIM_INCONCLUSIVE, CLAIM_NO_DATA } an_verdict;
+const char *an_verdict_name(an_verdict v);  /* "held", "not held", "inconclusive", "no data" */
+
+typedef struct an_claim {
+    char figure[32];       /* figure it belongs to (figures.h names) */
+    char claim[200];       /* what the paper claimed */
+    char measured[400];    /* what the databases show, with numbers */
+    an_verdict verdict;
+} an_claim;
+
+/* The paper's claims judged on the databases dbs (any mix of studies):
+ * a claim is held when its 95% interval excludes the null (pair fraction
+ * 0.5, correlation 0, AUC 0.5 for every network), not held when the
+ * interval lies on the wrong side, inconclusive otherwise, no data when no
+ * database has what it needs (the measured text says which study does).
+ * *out malloc'd. */
+int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e);
+
 #endif

@@ -1,0 +1,234 @@
+/* cmd_analyze.c: `sensi analyze DB [DB...]`: the study's statistics on the
+ * terminal (or as one JSON object): per database the correlations of each
+ * metric with the generalization gap, the factor-pair fractions, the
+ * per-point AUC and bounds, the profiles along trajectories; then the
+ * paper's claims with what these databases show. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../study/analysis.h"
+#include "../study/store.h"
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: sensi analyze DB [DB...] [options]\n"
+"\n"
+"Correlation of each metric with the generalization gap over networks at 100%%\n"
+"training accuracy (Pearson on log metric, Spearman, Kendall tau-b, granulated\n"
+"Kendall, 95%% bootstrap intervals), factor pairs, per-point AUC and bounds,\n"
+"profiles along trajectories, and the paper's claims judged on the data.\n"
+"\n"
+"  --json               one JSON object on stdout (default when not a terminal)\n"
+"  --bootstrap N        bootstrap resamples for the intervals [1000]\n"
+"  --seed S             bootstrap seed [1]\n"
+"  -h, --help           this help\n");
+}
+
+static void ci(char *buf, size_t n, const an_interval *v)
+{
+    if (!isfinite(v->v))
+        snprintf(buf, n, "-");
+    else if (!isfinite(v->lo))
+        snprintf(buf, n, "%+.2f", v->v);
+    else
+        snprintf(buf, n, "%+.2f [%+.2f,%+.2f]", v->v, v->lo, v->hi);
+}
+
+static cJSON *interval_json(const an_interval *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    json_add_num(o, "value", v->v);
+    json_add_num(o, "lo", v->lo);
+    json_add_num(o, "hi", v->hi);
+    return o;
+}
+
+cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
+{
+    cJSON *root = cJSON_CreateObject(), *dbs = cJSON_AddArrayToObject(root, "databases");
+    for (int i = 0; i < nd; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(dbs, o);
+        cJSON_AddStringToObject(o, "path", d[i].path);
+        cJSON_AddStringToObject(o, "spec", d[i].spec);
+        cJSON_AddNumberToObject(o, "runs", (double)d[i].runs);
+        cJSON_AddNumberToObject(o, "fit", (double)d[i].fit);
+        cJSON_AddNumberToObject(o, "total_runs", (double)d[i].total_runs);
+        cJSON *ca = cJSON_AddArrayToObject(o, "correlations");
+        for (int k = 0; k < d[i].ncorr; k++) {
+            const an_corr *c = &d[i].corr[k];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(ca, x);
+            cJSON_AddStringToObject(x, "data", c->data);
+            cJSON_AddStringToObject(x, "metric", c->metric);
+            cJSON_AddNumberToObject(x, "n", c->n);
+            cJSON_AddItemToObject(x, "pearson_log", interval_json(&c->pearson_log));
+            cJSON_AddItemToObject(x, "spearman", interval_json(&c->spearman));
+            cJSON_AddItemToObject(x, "kendall", interval_json(&c->kendall));
+            cJSON_AddItemToObject(x, "granulated_kendall", interval_json(&c->granulated));
+            cJSON_AddNumberToObject(x, "granulated_axes", c->granulated_axes);
+        }
+        cJSON *pa = cJSON_AddArrayToObject(o, "pairs");
+        for (int k = 0; k < d[i].npf; k++) {
+            const an_pairfrac *p = &d[i].pf[k];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(pa, x);
+            cJSON_AddStringToObject(x, "factor", an_factor_name(p->factor));
+            cJSON_AddStringToObject(x, "metric", p->metric);
+            cJSON_AddNumberToObject(x, "pairs", (double)p->pairs);
+            cJSON_AddNumberToObject(x, "lower_in_better", (double)p->agree);
+            json_add_num(x, "fraction", p->frac);
+            json_add_num(x, "lo", p->lo);
+            json_add_num(x, "hi", p->hi);
+        }
+        cJSON *pt = cJSON_AddObjectToObject(o, "points");
+        cJSON_AddNumberToObject(pt, "networks", (double)d[i].pts.networks);
+        cJSON_AddNumberToObject(pt, "points", (double)d[i].pts.points);
+        json_add_num(pt, "auc_mean", d[i].pts.auc_mean);
+        json_add_num(pt, "auc_min", d[i].pts.auc_lo);
+        json_add_num(pt, "auc_max", d[i].pts.auc_hi);
+        json_add_num(pt, "auc_pooled", d[i].pts.auc_pooled);
+        json_add_num(pt, "within_bounds", d[i].pts.within_bounds);
+        cJSON *oa = cJSON_AddArrayToObject(o, "trajectories");
+        for (int k = 0; k < d[i].noo; k++) {
+            const an_onoff *t = &d[i].oo[k];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(oa, x);
+            cJSON_AddStringToObject(x, "kind", t->kind);
+            json_add_num(x, "transitions", t->transitions);
+            cJSON_AddNumberToObject(x, "profiles", (double)t->trajectories);
+            json_add_num(x, "jac_mean", t->jac_mean);
+            json_add_num(x, "jac_at_anchors", t->jac_anchor);
+            json_add_num(x, "jac_between_anchors", t->jac_mid);
+            json_add_num(x, "transition_density", t->trans_density);
+        }
+    }
+    cJSON *ca = cJSON_AddArrayToObject(root, "claims");
+    for (int i = 0; i < ncl; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToArray(ca, x);
+        cJSON_AddStringToObject(x, "figure", cl[i].figure);
+        cJSON_AddStringToObject(x, "claim", cl[i].claim);
+        cJSON_AddStringToObject(x, "measured", cl[i].measured);
+        cJSON_AddStringToObject(x, "verdict", an_verdict_name(cl[i].verdict));
+    }
+    return root;
+}
+
+void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl)
+{
+    for (int i = 0; i < nd; i++) {
+        fprintf(f, "%s (sweep '%s'): %ld of %ld runs stored, %ld at 100%% training accuracy\n",
+                d[i].path, d[i].spec, d[i].runs, d[i].total_runs, d[i].fit);
+        if (d[i].ncorr) {
+            fprintf(f, "  correlation with the gap (fit networks; 95%% bootstrap intervals)\n");
+            fprintf(f, "  %-14s %-20s %4s  %-22s %-22s %-22s %-22s\n", "dataset", "metric", "n",
+                    "Pearson(log)", "Spearman", "Kendall", "granulated Kendall");
+            for (int k = 0; k < d[i].ncorr; k++) {
+                const an_corr *c = &d[i].corr[k];
+                char a[40], b[40], cc[40], g[40];
+                ci(a, sizeof a, &c->pearson_log);
+                ci(b, sizeof b, &c->spearman);
+                ci(cc, sizeof cc, &c->kendall);
+                ci(g, sizeof g, &c->granulated);
+                fprintf(f, "  %-14s %-20s %4d  %-22s %-22s %-22s %-22s\n", c->data, c->metric,
+                        c->n, a, b, cc, g);
+            }
+        }
+        if (d[i].npf) {
+            fprintf(f, "  factor pairs: fraction where the better-generalizing member has the lower "
+                       "metric\n");
+            for (int k = 0; k < d[i].npf; k++) {
+                const an_pairfrac *p = &d[i].pf[k];
+                fprintf(f, "  %-11s %-20s %4ld pairs  %.2f [%.2f, %.2f]\n",
+                        an_factor_name(p->factor), p->metric, p->pairs, p->frac, p->lo, p->hi);
+            }
+        }
+        if (d[i].pts.networks)
+            fprintf(f,
+                    "  per point: %ld networks, %ld test points; AUC of ||J|| for "
+                    "misclassification: pooled %.3f, per network %.3f-%.3f; inside the "
+                    "cross-entropy bounds: %.1f%%\n",
+                    d[i].pts.networks, d[i].pts.points, d[i].pts.auc_pooled, d[i].pts.auc_lo,
+                    d[i].pts.auc_hi, 100 * d[i].pts.within_bounds);
+        for (int k = 0; k < d[i].noo; k++) {
+            const an_onoff *t = &d[i].oo[k];
+            fprintf(f, "  %-15s %.1f transitions per trajectory", t->kind, t->transitions);
+            if (t->trajectories)
+                fprintf(f, "; ||J|| mean %.3g", t->jac_mean);
+            if (isfinite(t->jac_anchor))
+                fprintf(f, ", at anchors %.3g, between %.3g", t->jac_anchor, t->jac_mid);
+            fprintf(f, "\n");
+        }
+        fprintf(f, "\n");
+    }
+    fprintf(f, "The paper's claims on these databases:\n");
+    for (int i = 0; i < ncl; i++)
+        fprintf(f, "  [%-12s] %s\n                 %s\n", an_verdict_name(cl[i].verdict),
+                cl[i].claim, cl[i].measured);
+}
+
+int analysis_load_all(char **paths, int n, int reps, uint64_t seed, an_db **out, an_claim **cl,
+                      int *ncl)
+{
+    an_db *d = calloc(n > 0 ? n : 1, sizeof(an_db));
+    if (!d)
+        die("out of memory");
+    for (int i = 0; i < n; i++) {
+        store *s = NULL;
+        sn_err e = {0};
+        if (store_open(paths[i], NULL, &s, &e))
+            die_err(&e);
+        if (an_db_load(store_db(s), paths[i], reps, seed, &d[i], &e))
+            die("%s: %s", paths[i], e.msg);
+        store_close(s);
+    }
+    sn_err e = {0};
+    if (an_claims(d, n, cl, ncl, &e))
+        die_err(&e);
+    *out = d;
+    return 0;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    static const struct option lo[] = {{"json", 0, 0, 'J'}, {"bootstrap", 1, 0, 'b'},
+                                       {"seed", 1, 0, 's'}, {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    int json = 0, c;
+    long reps = 1000;
+    uint64_t seed = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'J': json = 1; break;
+        case 'b': reps = parse_long("--bootstrap", optarg, 0, 1000000); break;
+        case 's': seed = parse_u64("--seed", optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: die_bad_option("analyze", argv);
+        }
+    }
+    if (optind >= argc)
+        die("analyze: expected one or more databases (see sensi analyze --help)");
+    if (!json && !isatty(STDOUT_FILENO))
+        json = 1;
+    an_db *d;
+    an_claim *cl;
+    int ncl, n = argc - optind;
+    analysis_load_all(argv + optind, n, (int)reps, seed, &d, &cl, &ncl);
+    if (json)
+        print_json(analysis_json(d, n, cl, ncl));
+    else
+        analysis_print(stdout, d, n, cl, ncl);
+    for (int i = 0; i < n; i++)
+        an_db_free(&d[i]);
+    free(d);
+    free(cl);
+    return 0;
+}
