@@ -1,21 +1,46 @@
 #!/bin/sh
-# demo.sh: the `make demo` job for now: train one network on Fashion-MNIST
-# (10000 training images, depth 3, width 500, ReLU, momentum) with a progress
-# bar, save it, evaluate it, and print its accuracies.
+# demo.sh: `make demo`: the scaled-down study on this machine, then the report.
+# Runs every laptop-sized study spec in studies/ that this machine has data
+# for (MNIST and Fashion-MNIST; CIFAR only when $SENSI_DATA_DIR holds it),
+# each into demo-out/<study>.db with a progress bar, draws the region slice
+# of the region-slice network, and writes demo-out/report/index.html; ends
+# with the paper's claims, what was measured, and whether each held.
+# Rerunning resumes: finished runs are kept in the databases.
+# Environment: SENSI_DEMO_STUDIES (space-separated study names, default all),
+# SENSI_DEMO_OUT (default demo-out).
 set -e
 cd "$(dirname "$0")/.."
-mkdir -p demo-out
-echo "demo: training a depth-3, width-500 ReLU network on 10000 Fashion-MNIST images"
-./sensi train --data fashion-mnist --train-size 10000 --depth 3 --width 500 --act relu \
-    --opt momentum --lr 0.005 --batch 128 --steps 20000 --eval-every 500 --seed 1 \
-    -o demo-out/net.safetensors >demo-out/train.json
-echo "demo: evaluating the saved model"
-./sensi eval demo-out/net.safetensors >demo-out/eval.json
-python3 - <<'PY'
-import json
-t = json.load(open("demo-out/train.json"))
-e = json.load(open("demo-out/eval.json"))
-print(f"status {t['status']} after {t['steps']} steps ({t['wall_s']:.1f} s, {t['steps_per_s']:.0f} steps/s)")
-print(f"train accuracy {e['train_acc']:.4f}  test accuracy {e['test_acc']:.4f}  generalization gap {e['gap']:.4f}")
-print("model: demo-out/net.safetensors   metrics: demo-out/train.json")
-PY
+OUT=${SENSI_DEMO_OUT:-demo-out}
+mkdir -p "$OUT"
+STUDIES=${SENSI_DEMO_STUDIES:-"onoff-manifold region-slice factor-labels factor-augment factor-activation factor-optimizer gap-fashion gap-mnist per-point xent-bounds gap-cifar10 gap-cifar100"}
+start=$(date +%s)
+dbs=""
+for s in $STUDIES; do
+    case $s in
+    gap-cifar10 | gap-cifar100)
+        # CIFAR cannot be downloaded here: only when its files are present
+        ./sensi sweep "studies/$s.json" --db "$OUT/$s.db" --dry-run >/dev/null 2>&1 || {
+            echo "demo: skipping $s (no ${s#gap-} files under \$SENSI_DATA_DIR)"
+            continue
+        }
+        ;;
+    esac
+    desc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["description"].split(":")[0])' "studies/$s.json")
+    echo "demo: $s: $desc ($(($(date +%s) - start)) s so far)"
+    extra=""
+    [ "$s" = region-slice ] && extra="--save-models $OUT/models"
+    # shellcheck disable=SC2086
+    ./sensi sweep "studies/$s.json" --db "$OUT/$s.db" $extra >"$OUT/$s.json"
+    dbs="$dbs $OUT/$s.db"
+done
+slice=""
+if [ -f "$OUT/models/run-000000.safetensors" ]; then
+    echo "demo: drawing the region slice of the region-slice network"
+    ./sensi slice "$OUT/models/run-000000.safetensors" --anchors 0,1,2 --res 512 \
+        -o "$OUT/slice.png" >"$OUT/slice.json"
+    slice="--slice $OUT/slice.png"
+fi
+echo "demo: writing the report"
+# shellcheck disable=SC2086
+./sensi report $dbs -o "$OUT/report" $slice
+echo "demo: done in $(($(date +%s) - start)) s; open $OUT/report/index.html"

@@ -29,6 +29,8 @@ static void usage(FILE *f)
 "             (all cores, resumable, MPI under mpirun, --shard for batch arrays)\n"
 "  merge      combine shard databases of one sweep\n"
 "  runs       list the runs of a database (table, CSV, JSON)\n"
+"  analyze    correlations with the gap, factor pairs, per-point AUC, the paper's claims\n"
+"  report     an HTML report with every figure (SVG + PNG, gnuplot) and table\n"
 "  version    print version and BLAS information\n"
 "\n"
 "`sensi <command> --help` lists a command's options with their defaults.\n"
@@ -88,6 +90,10 @@ int main(int argc, char **argv)
         return cmd_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs"))
         return cmd_runs(argc - 1, argv + 1);
+    if (!strcmp(cmd, "analyze"))
+        return cmd_analyze(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "sensi: unknown command '%s' (see sensi --help)\n", cmd);
     return 2;
 }

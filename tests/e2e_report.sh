@@ -1,0 +1,132 @@
+#!/bin/sh
+# e2e_report.sh SENSI: end-to-end tests of `sensi analyze` and `sensi report`
+# on real sweeps of Fashion-MNIST networks: the analysis JSON, the report
+# directory (every figure file non-empty and referenced, report.json), the
+# page loaded in headless Chromium (it loads, every image resolves, no
+# console message), and the degenerate databases (empty, no fit network, a
+# single network, metrics missing for some runs) reported per figure
+# instead of failing. Each check prints "ok NAME" or "FAIL NAME: why".
+SENSI=${1:-./sensi}
+cd "$(dirname "$0")/.." || exit 2
+. tests/lib_e2e.sh
+e2e_init report
+PY=python3
+CHROME=$(command -v chromium-headless-shell || command -v chromium || true)
+
+cat >"$T/spec.json" <<'JSON'
+{"name": "e2e-report", "seed": 3,
+ "fixed": {"data": "fashion-mnist", "train_size": 300, "test_size": 300, "width": 48,
+           "steps": 600, "eval_every": 50, "opt": "adam", "lr": 0.002},
+ "grid": {"depth": [2, 3], "random_labels": [0, 1], "act": ["relu", "hardsigmoid"]},
+ "paired_seeds": true,
+ "measure": {"only_fit": true,
+             "jacobian": {"test_points": 200, "per_point": true},
+             "transitions": {"kinds": ["ellipse-diff", "ellipse-random"], "count": 1,
+                             "method": "exact", "profile_bins": 24}}}
+JSON
+$SENSI sweep "$T/spec.json" --db "$T/a.db" -q >"$T/out" 2>"$T/err" || { bad sweep "$(cat "$T/err")"; exit 1; }
+fit=$(json "$T/out" fit)
+echo "measured: $fit of 8 report-test networks fit"
+
+# --- analyze --------------------------------------------------------------------
+$SENSI analyze "$T/a.db" --bootstrap 200 >"$T/out" 2>"$T/err" || bad analyze "$(cat "$T/err")"
+pycheck analyze-json 'len(j["databases"]) == 1 and j["databases"][0]["fit"] == '"$fit"' and len(j["claims"]) >= 10 and all(c["verdict"] in ("held", "not held", "inconclusive", "no data") for c in j["claims"])'
+pycheck analyze-corr 'any(c["metric"] == "jac_test_mean" and c["n"] == '"$fit"' for c in j["databases"][0]["correlations"]) or '"$fit"' < 3'
+pycheck analyze-points 'j["databases"][0]["points"]["points"] == 200 * '"$fit"
+# the correlation equals an independent computation from the database
+if [ "$fit" -ge 3 ] && $PY - "$T/a.db" "$T/out" <<'PY'
+import json, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "select jac_test_mean, gap from runs where status = 'fit' and jac_test_mean > 0").fetchall()
+def ranks(v):
+    s = sorted(range(len(v)), key=lambda i: v[i]); r = [0.0] * len(v); i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and v[s[j + 1]] == v[s[i]]: j += 1
+        for k in range(i, j + 1): r[s[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+def pearson(x, y):
+    n = len(x); mx = sum(x) / n; my = sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x); syy = sum((b - my) ** 2 for b in y)
+    return sxy / (sxx * syy) ** 0.5
+x = [r[0] for r in rows]; y = [r[1] for r in rows]
+rho = pearson(ranks(x), ranks(y))
+c = [c for c in json.load(open(sys.argv[2]))["databases"][0]["correlations"] if c["metric"] == "jac_test_mean"][0]
+assert abs(c["spearman"]["value"] - rho) < 1e-9, (c["spearman"], rho)
+PY
+then ok analyze-spearman; else bad analyze-spearman "Spearman differs from an independent computation"; fi
+$SENSI analyze "$T/a.db" --bootstrap 50 --json >/dev/null && ok analyze-flag || bad analyze-flag "--json"
+
+# --- a slice image to include ------------------------------------------------------
+$SENSI train --train-size 300 --width 32 --depth 3 --steps 100 -q -o "$T/m.safetensors" >/dev/null 2>&1
+$SENSI slice "$T/m.safetensors" --anchors 0,1,2 --res 64 -o "$T/slice.png" >/dev/null 2>&1 || bad slice "sensi slice failed"
+
+# --- report -----------------------------------------------------------------------
+check_report() { # name dir
+    name=$1 dir=$2
+    if $PY - "$dir" <<'PY'
+import json, os, re, sys
+d = sys.argv[1]
+html = open(os.path.join(d, "index.html")).read()
+assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
+refs = re.findall(r'(?:src|href)="([^"#:]+)"', html)
+assert refs, "no figure referenced"
+for r in refs:
+    p = os.path.join(d, r)
+    assert os.path.isfile(p) and os.path.getsize(p) > 0, "missing or empty: " + r
+for f in os.listdir(d):  # every figure file is referenced
+    if f.endswith((".svg", ".png", ".dat", ".gp")):
+        assert f in refs, "not referenced: " + f
+json.load(open(os.path.join(d, "report.json")))
+PY
+    then ok "$name-files"; else bad "$name-files" "report files"; fi
+    if [ -z "$CHROME" ]; then bad "$name-browser" "no headless Chromium (scripts/setup.sh installs chromium-headless-shell)"; return; fi
+    timeout 120 "$CHROME" --no-sandbox --disable-gpu --enable-logging=stderr --v=0 --virtual-time-budget=10000 \
+        --dump-dom "file://$(cd "$dir" && pwd)/index.html" >"$T/dom.html" 2>"$T/chrome.err"
+    if ! grep -q 'data-broken-images="0"' "$T/dom.html"; then
+        bad "$name-browser" "images did not all load: $(grep -o 'data-broken-images="[0-9]*"' "$T/dom.html")"
+    elif grep -q "CONSOLE" "$T/chrome.err"; then
+        bad "$name-browser" "console messages: $(grep CONSOLE "$T/chrome.err" | head -3)"
+    else
+        ok "$name-browser"
+    fi
+}
+$SENSI report "$T/a.db" -o "$T/rep" --slice "$T/slice.png" --bootstrap 200 >"$T/out" 2>"$T/err" || bad report "$(cat "$T/err")"
+grep -q "report: $T/rep/index.html" "$T/out" && ok report-message || bad report-message "$(tail -2 "$T/out")"
+check_report report "$T/rep"
+drawn=$(grep -c '<figure>' "$T/rep/index.html")
+echo "measured: $drawn figures drawn from one 8-network sweep"
+[ "$drawn" -ge 6 ] && ok report-figures || bad report-figures "only $drawn figures drawn"
+grep -q 'id="fig-factor-labels"' "$T/rep/index.html" && grep -q 'factor-labels.svg' "$T/rep/index.html" \
+    && ok report-factor || bad report-factor "the labels factor figure is missing"
+for f in "$T"/rep/*.gp; do  # the scripts are self-contained
+    (cd "$T/rep" && gnuplot "$(basename "$f")" >/dev/null 2>&1) || bad "gp-$(basename "$f")" "gnuplot failed"
+done
+ok gp-rerun
+
+# --- degenerate databases ------------------------------------------------------------
+$SENSI sweep "$T/spec.json" --db "$T/empty.db" --shard 9/9 -q >/dev/null 2>&1   # no run in this shard
+sed 's/"steps": 600/"steps": 1/; s/"eval_every": 50/"eval_every": 1/' "$T/spec.json" >"$T/nofit.json"
+$SENSI sweep "$T/nofit.json" --db "$T/nofit.db" --shard 1/4 -q >/dev/null 2>&1
+sed 's/"depth": \[2, 3\]/"depth": [2]/; s/"random_labels": \[0, 1\]/"random_labels": [0]/; s/"act": \["relu", "hardsigmoid"\]/"act": ["relu"]/' "$T/spec.json" >"$T/one.json"
+$SENSI sweep "$T/one.json" --db "$T/one.db" -q >/dev/null 2>&1
+for db in empty nofit one; do
+    $SENSI report "$T/$db.db" -o "$T/rep-$db" --bootstrap 50 >"$T/out" 2>"$T/err" || { bad "report-$db" "exit $?: $(cat "$T/err")"; continue; }
+    grep -q 'class="missing"' "$T/rep-$db/index.html" && ok "report-$db-says-missing" || bad "report-$db-says-missing" "no figure reported missing"
+    check_report "report-$db" "$T/rep-$db"
+done
+# several databases at once, one of them with metrics missing for its not-fit runs
+$SENSI report "$T/a.db" "$T/nofit.db" "$T/one.db" -o "$T/rep-many" --bootstrap 50 -q >"$T/out" 2>"$T/err" \
+    && ok report-many || bad report-many "$(cat "$T/err")"
+
+# --- bad input -------------------------------------------------------------------------
+expect_fail report-no-out "-o DIR is required" $SENSI report "$T/a.db"
+expect_fail report-missing-db "no such file" $SENSI report "$T/nope.db" -o "$T/x"
+printf 'not a database' >"$T/junk.db"
+expect_fail report-junk "junk.db" $SENSI report "$T/junk.db" -o "$T/x"
+expect_fail analyze-none "expected one or more databases" $SENSI analyze
+expect_fail report-slice "cannot read" $SENSI report "$T/a.db" -o "$T/x" --slice "$T/nope.png"
+
+[ $FAILS -eq 0 ] || exit 1
