@@ -752,9 +752,14 @@ static int fig_onoff(ctx *c, figure *f)
         goto done;
     }
     if (!rc) {
-        snprintf(f->title, sizeof f->title,
-                 "Jacobian norm and transition density along trajectories (%ld, %d bins)", ntraj,
-                 nb);
+        if (total > a->nb_count[nb])  /* profiles of another length: left out */
+            snprintf(f->title, sizeof f->title, "Jacobian norm and transition density along "
+                     "%ld trajectories, %d bins (%ld of other bins left out)",
+                     ntraj, nb, total - a->nb_count[nb]);
+        else
+            snprintf(f->title, sizeof f->title,
+                     "Jacobian norm and transition density along %ld trajectories, %d bins",
+                     ntraj, nb);
         rc = tab_blocks(c, &t, &b, &nblk);
     }
     if (!rc && !(gp = gp_begin(c, f, "Mean over trajectories of each kind (and networks) at each "
@@ -769,21 +774,36 @@ static int fig_onoff(ctx *c, figure *f)
             for (int m = 0; m < 3; m++)
                 fprintf(gp, "set arrow from %d/3., graph 0 to %d/3., graph 1 nohead dt 2 lc "
                             "rgb \"#888888\"\n", m, m);
-            if (p == 0)
-                fprintf(gp, "%sset ylabel \"Jacobian norm ||J||_F\"\n"
-                            "set title \"softmax-Jacobian norm\"\n",
-                        logy ? "set logscale y\n" : "");
-            else
-                fprintf(gp, "set ylabel \"transitions per unit u\"\n"
+            if (p == 0) {
+                /* room under the curves for the key */
+                double lo, hi;
+                tab_range(&t, 2, NULL, &lo, &hi);
+                if (logy) {
+                    double y0 = lo / pow(hi / lo, 0.6) / 1.2, y1 = hi * 1.2;
+                    fprintf(gp, "set logscale y\nset yrange [%.9g:%.9g]\n", y0, y1);
+                    gp_logtics_narrow(gp, "y", y0, y1, 0);
+                }
+                else
+                    fprintf(gp, "set yrange [%.9g:%.9g]\n", lo - 0.6 * (hi - lo) - 1e-9,
+                            hi + 0.05 * (hi - lo) + 1e-9);
+                fprintf(gp, "set key bottom right\nset ylabel \"Jacobian norm ||J||_F\"\n"
+                            "set title \"softmax-Jacobian norm\"\n");
+            } else {
+                fprintf(gp, "unset key\nset ylabel \"transitions per unit u\"\n"
                             "set title \"transition density\"\n");
+            }
             for (int k = 0; k < nblk; k++) {
                 int kk = b[k].r->srank;
                 char using[64];
                 snprintf(using, sizeof using, "%d:%d", tab_col(&t, p ? 1 : 0),
                          tab_col(&t, p ? 3 : 2));
-                fprintf(gp, "%s\"%s.dat\" index %d using %s with %s lw 2 lc %d title \"%s\"",
+                fprintf(gp, "%s\"%s.dat\" index %d using %s with %s lw 2 lc %d ",
                         k ? ", \\\n     " : "plot ", f->name, k, using, p ? "histeps" : "lines",
-                        kk + 1, kind_titles[kk]);
+                        kk + 1);
+                if (p)  /* one key, in the first panel: the colours are the same */
+                    fprintf(gp, "notitle");
+                else
+                    fprintf(gp, "title \"%s\"", kind_titles[kk]);
             }
             fprintf(gp, "\n");
         }
