@@ -1289,7 +1289,7 @@ static int fig_per_point(ctx *c, figure *f)
     if (!rc) {
         if (a.k > 1)
             snprintf(f->title, sizeof f->title,
-                     "Per-point Jacobian norm vs cross-entropy (%ld networks, every %ld-th of "
+                     "Per-point Jacobian norm vs cross-entropy (%ld networks, 1 in %ld of "
                      "%ld test points)", a.nets, a.k, total);
         else
             snprintf(f->title, sizeof f->title,
