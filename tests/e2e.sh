@@ -14,6 +14,7 @@ $SENSI train --help >"$T/h" && grep -q -- '--width H.*\[256\]' "$T/h" && grep -q
 expect_fail unknown-command "unknown command" $SENSI frobnicate
 expect_fail unknown-option "unknown" $SENSI train --frobnicate 3
 expect_fail bad-int "not an integer" $SENSI train --width abc
+expect_fail lbfgs-augment "needs a mini-batch optimizer" $SENSI train --opt lbfgs --augment-shift 2 --train-size 100
 expect_fail bad-range "out of range" $SENSI train --depth 0
 expect_fail bad-act "unknown activation" $SENSI train --act sigmoid
 expect_fail bad-opt "unknown optimizer" $SENSI train --opt adagrad

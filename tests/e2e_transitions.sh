@@ -69,6 +69,9 @@ assert sum(int(r["transitions"]) for r in rows) == j["mean_transitions"]
 assert all(r["jac_softmax"] != "" and math.isfinite(float(r["jac_softmax"])) for r in rows)
 PY
 then ok profile-sampled-stride; else bad profile-sampled-stride "$(head -3 "$T/p.csv")"; fi
+$SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,2 --samples 20000 --profile "$T/p.csv" --profile-points 50 >"$T/out" 2>"$T/err" \
+    || bad profile-points "exit $?: $(cat "$T/err")"
+[ "$(wc -l <"$T/p.csv")" -eq 52 ] && ok profile-points || bad profile-points "$(wc -l <"$T/p.csv") lines, expected header + 50 + closing row"
 $SENSI transitions "$T/m.safetensors" --trajectory ellipse-diff,translate --count 2 --samples 1000 >"$T/out" 2>"$T/err"
 pycheck per-kind 'set(j["per_kind"]) == {"ellipse-diff", "translate"} and j["trajectories"] == 4'
 # determinism

@@ -38,8 +38,11 @@ static void usage(FILE *f)
 "  --curvature          with --exact: also the curvature sum\n"
 "  --tanh-code sign     tanh networks: count sign changes of pre-activations\n"
 "  --seed S             anchor choice [1]\n"
-"  --profile FILE.csv   per sample (sampled) or per region (exact): id, kind, u,\n"
+"  --profile FILE.csv   per region (exact) or every stride-th sample (sampled, at\n"
+"                       most --profile-points rows + the closing row, each with the\n"
+"                       transitions since the previous row): id, kind, u,\n"
 "                       jac_softmax, transitions\n"
+"  --profile-points N   sampled profile rows per trajectory [4096]\n"
 "  --csv FILE           one row per trajectory: id, kind, anchors, transitions,\n"
 "                       regions, curvature, samples, seconds\n"
 "  -h, --help           this help\n");
@@ -109,11 +112,12 @@ int cmd_transitions(int argc, char **argv)
         {"anchors", 1, 0, 'a'}, {"count", 1, 0, 'n'},    {"exact", 0, 0, 'x'},
         {"samples", 1, 0, 'k'}, {"tanh-code", 1, 0, 'T'}, {"seed", 1, 0, 's'},
         {"profile", 1, 0, 'p'}, {"csv", 1, 0, 'c'},      {"curvature", 0, 0, 'C'},
+        {"profile-points", 1, 0, 'P'},
         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *name = NULL, *dir = NULL, *kinds_s = "ellipse-diff", *anchors_s = NULL;
     const char *prof_path = NULL, *csv_path = NULL;
     long count = -1, samples = 65536;
-    int exact = 0, tanh_sign = 0, curvature = 0;
+    int exact = 0, tanh_sign = 0, curvature = 0, profile_points = 0;
     uint64_t seed = 1;
     int c;
     opterr = 0;
@@ -135,6 +139,7 @@ int cmd_transitions(int argc, char **argv)
         case 'p': prof_path = optarg; break;
         case 'c': csv_path = optarg; break;
         case 'C': curvature = 1; break;
+        case 'P': profile_points = (int)parse_long("--profile-points", optarg, 1, 1 << 30); break;
         case 'h': usage(stdout); return 0;
         default: die_bad_option("transitions", argv);
         }
@@ -261,7 +266,8 @@ int cmd_transitions(int argc, char **argv)
                 die_err(&e);
             prof_ctx pc = {pf, id, traj_kind_name(k)};
             trans_opts o = {.tanh_sign = tanh_sign, .profile = pf ? prof_cb : NULL,
-                            .profile_ctx = &pc, .curvature = curvature};
+                            .profile_ctx = &pc, .curvature = curvature,
+                            .profile_points = profile_points};
             trans_result res;
             double t0 = now_s();
             rc = exact ? trans_exact(&m, &t, &o, &res, &e)

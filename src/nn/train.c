@@ -59,6 +59,10 @@ int train_config_check(const train_config *c, sn_err *e)
     if (c->augment_shift < 0 || c->augment_shift > 64)
         return err_set(e, SN_EARG, "--augment-shift must be in 0..64 pixels (got %d)",
                        c->augment_shift);
+    if (c->opt.kind == OPT_LBFGS && (c->augment_shift || c->augment_flip))
+        return err_set(e, SN_EARG,
+                       "lbfgs trains full-batch on the un-augmented training set: augmentation "
+                       "(--augment-shift, --augment-flip) needs a mini-batch optimizer");
     return SN_OK;
 }
 
