@@ -6,8 +6,10 @@
 #   rank 1 works), each on a fresh database.
 # Reports runs/hour, the ratios jobs2/jobs1 and mpi2/jobs2, and the overhead
 # of scheduling and the database: 1 - (sum of run wall times) /
-# (workers x (sweep wall - startup)), where startup (spec check, dataset
-# load, before the first run starts) is listed apart, and db_s / wall.
+# (workers x (sweep wall - startup) - idle tail), where startup (spec check,
+# dataset load, before the first run starts) and the idle tail (workers
+# waiting for the last runs once the queue is empty: load imbalance, not
+# scheduling) are listed apart, and db_s / wall.
 # Environment: BENCH_SWEEP_REPS (default 1). Output: JSON lines on stdout and
 # bench/out/sweep.jsonl.
 set -e
@@ -35,11 +37,12 @@ run() { # name, command...
     /usr/bin/env python3 - "$name" "$OUT/sweep_$name.json" <<'PY' | tee -a "$RES"
 import json, sys
 j = json.load(open(sys.argv[2]))
-busy, wall, start, w = j["busy_s"], j["wall_s"], j["startup_s"], j["workers"]
+busy, wall, start, w, tail = j["busy_s"], j["wall_s"], j["startup_s"], j["workers"], j["tail_s"]
 print(json.dumps({"kind": "sweep", "mode": sys.argv[1], "runs": j["done"], "workers": w,
                   "wall_s": round(wall, 2), "runs_per_hour": round(j["runs_per_hour"]),
                   "startup_s": round(start, 2),
-                  "overhead": round(1 - busy / (w * (wall - start)), 4),
+                  "idle_tail_fraction": round(tail / (w * (wall - start)), 4),
+                  "overhead": round(1 - busy / (w * (wall - start) - tail), 4),
                   "db_fraction": round(j["db_s"] / wall, 4)}))
 PY
 }

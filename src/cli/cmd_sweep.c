@@ -299,6 +299,7 @@ int cmd_sweep(int argc, char **argv)
     json_add_num(o, "runs_per_hour", wall > 0 ? cnt.done * 3600.0 / wall : NAN);
     json_add_num(o, "busy_s", cnt.busy_s);
     json_add_num(o, "db_s", cnt.db_s);
+    json_add_num(o, "tail_s", cnt.tail_s);
     json_add_num(o, "startup_s", (ui.t_first > 0 ? ui.t_first : now_s()) - t0);
     cJSON_AddBoolToObject(o, "interrupted", interrupted);
     print_json(o);

@@ -363,6 +363,11 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
 
     long next = 0, inflight = 0;
     c->start_s = now_s() - t_start;
+    double *last = malloc(sizeof(double) * nw); /* when each worker last reported */
+    if (!last)
+        ret = err_set(e, SN_ENOMEM, "out of memory");
+    for (int i = 0; last && i < nw; i++)
+        last[i] = now_s();
     while (!ret && !(o->stop && *o->stop) && (next < n || inflight > 0)) {
         for (int i = 0; i < nw && next < n; i++) {
             if (w[i].run >= 0 || (w[i].kind == 0 && w[i].pid <= 0))
@@ -392,6 +397,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
             if (text) {
                 if (id >= 0) {
                     ret = handle(s, st, text, id, NULL, o, c, e);
+                    last[i] = now_s();
                     inflight--;
                 }
                 w[i].run = -1;
@@ -414,6 +420,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
                     snprintf(why, sizeof why, "the worker process exited with status %d",
                              WEXITSTATUS(status));
                 ret = handle(s, st, NULL, id, why, o, c, e);
+                last[i] = now_s();
                 inflight--;
             }
             w[i].run = -1;
@@ -442,6 +449,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
             worker *x = &w[nloc + stt.MPI_SOURCE - 1];
             if (x->run >= 0) {
                 ret = handle(s, st, text, x->run, NULL, o, c, e);
+                last[nloc + stt.MPI_SOURCE - 1] = now_s();
                 inflight--;
             }
             x->run = -1;
@@ -449,6 +457,10 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
         }
 #endif
     }
+    double t_end = now_s();
+    for (int i = 0; last && i < nw; i++)
+        c->tail_s += t_end - last[i];
+    free(last);
     int hard = ret || (o->stop && *o->stop);
     for (int i = 0; i < nloc; i++)
         stop_local(&w[i], hard);

@@ -22,6 +22,8 @@ typedef struct sched_counts {
     double busy_s;    /* sum of the stored runs' wall times (in the workers) */
     double db_s;      /* seconds the scheduler spent storing results */
     double start_s;   /* seconds from sched_run's start to the first dispatch */
+    double tail_s;    /* sum over workers of the time between their last result
+                         and the end (idle once the queue ran dry) */
 } sched_counts;
 
 typedef struct sched_opts {
