@@ -119,15 +119,15 @@ echo "measured: runs stored after each of 5 SIGKILLs:$counts"
 msg=$($CHK same "$T/kill.db" "$T/crash.db" 2>&1) && ok kill-same || bad kill-same "$msg"
 
 # --- Ctrl-C: exit 130, what is stored stays, a rerun finishes ---------------
-$SENSI sweep "$T/spec.json" --db "$T/int.db" --jobs 1 >"$T/out" 2>"$T/err" &
+$SENSI sweep "$T/slow.json" --db "$T/int.db" --jobs 1 >"$T/out" 2>"$T/err" &
 pid=$!
-sleep 2.5
+sleep "$($PY -c "print(round(0.4 * $full, 2))")"  # mid-sweep: jobs 1 takes about twice $full
 kill -INT $pid
 wait $pid
 rc=$?
 if [ $rc -eq 130 ] && grep -q "interrupted" "$T/err" && grep -q "rerun the same command" "$T/err"; then ok sigint; else bad sigint "exit $rc: $(cat "$T/err")"; fi
-$SENSI sweep "$T/spec.json" --db "$T/int.db" -q >"$T/out" 2>"$T/err" || bad sigint-resume "exit $?"
-msg=$($CHK same "$T/int.db" "$T/ref.db" 2>&1) && ok sigint-same || bad sigint-same "$msg"
+$SENSI sweep "$T/slow.json" --db "$T/int.db" -q >"$T/out" 2>"$T/err" || bad sigint-resume "exit $?"
+msg=$($CHK same "$T/int.db" "$T/crash.db" 2>&1) && ok sigint-same || bad sigint-same "$msg"
 
 # --- MPI: rank 0 schedules and writes, the other ranks train -----------------
 if ! $SENSI version | grep -q "MPI: yes"; then

@@ -361,6 +361,7 @@ static void gp_multiplot(FILE *fp, int npanel, const char *title)
 static void gp_panel_reset(FILE *fp)
 {
     fprintf(fp, "unset logscale\nunset arrow\nunset label\nset autoscale\n"
+                "set xtics autofreq\nset ytics autofreq\n"
                 "set size noratio\nset format \"%%g\"\n");
 }
 
