@@ -320,6 +320,43 @@ static void test_points(void **state)
     store_close(s);
 }
 
+/* the optimizer axis has groups although eps's default follows it; repeats
+ * of one config are no evidence about any axis */
+static void test_granulated_axes(void **state)
+{
+    (void)state;
+    store *s = open_db("axes.db");
+    run_config c;
+    long id = 0;
+    const char *opts[2] = {"adam", "rmsprop"};
+    for (int o = 0; o < 2; o++)
+        for (int w = 32; w <= 64; w *= 2) {
+            cfg(&c, 2, w, "relu", opts[o], 0, 0, 100);
+            double gap = 0.1 * (id + 1);
+            add(s, id, 0, &c, "fit", gap, 0.9 - gap, exp(gap), 1000 - 100 * gap);
+            id++;
+        }
+    /* two runs of one config (depth 5, width 16) that disagree: a group of
+     * repeats, alone for every axis */
+    cfg(&c, 5, 16, "relu", "adam", 0, 0, 100);
+    add(s, id++, 0, &c, "fit", 0.05, 0.9, exp(0.9), 1);
+    add(s, id++, 0, &c, "fit", 0.95, 0.1, exp(0.01), 1);
+    an_corr *cc;
+    int n;
+    sn_err e = {0};
+    assert_int_equal(an_correlations(store_db(s), 0, 1, &cc, &n, &e), SN_OK);
+    int seen = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cc[i].metric, "jac_logit_test_mean")) {
+            assert_int_equal(cc[i].granulated_axes, 2); /* width and opt; not eps, not depth */
+            assert_true(fabs(cc[i].granulated.v - 1) < 1e-12); /* the repeat is left out */
+            seen++;
+        }
+    assert_int_equal(seen, 1);
+    free(cc);
+    store_close(s);
+}
+
 /* profiles: anchors at bins 0, 4, 8 of 12, midpoints at 2, 6, 10 */
 static void test_onoff(void **state)
 {
@@ -387,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_correlations),
         cmocka_unit_test(test_points),
         cmocka_unit_test(test_onoff),
+        cmocka_unit_test(test_granulated_axes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);

@@ -257,9 +257,21 @@ typedef struct netrow {
     double gap;
 } netrow;
 
+/* The JSON text of key in a config (malloc'd; NULL if absent). */
+static char *axis_value(const char *config, const char *key)
+{
+    cJSON *c = cJSON_Parse(config);
+    cJSON *v = c ? cJSON_GetObjectItemCaseSensitive(c, key) : NULL;
+    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(c);
+    return s;
+}
+
 /* Group ids for the granulated coefficient: for every config key that varies
- * among the networks, networks equal in every other key (seed aside) and in
- * the replicate share a group. group (A, n) malloc'd; *A axes. */
+ * among the networks, networks equal in every other key (seed aside; for
+ * "opt" also eps, for "act" also sigma_w2, whose defaults follow them) and in
+ * the replicate share a group; groups whose members do not differ in the
+ * axis are left out. group (A, n) malloc'd; *A axes. */
 static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn_err *e)
 {
     *group = NULL;
@@ -293,7 +305,12 @@ static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn
     int rc = (!g || !k) ? err_set(e, SN_ENOMEM, "out of memory for groups") : SN_OK;
     for (int a = 0; !rc && a < na; a++) {
         for (int i = 0; i < n; i++) {
-            k[i].key = config_key(r[sel[i]].cfg, NULL, axes[a], r[sel[i]].rep);
+            /* keys whose defaults follow this axis vary with it */
+            const char *comp[2] = {!strcmp(axes[a], "opt")   ? "eps"
+                                   : !strcmp(axes[a], "act") ? "sigma_w2"
+                                                             : NULL,
+                                   NULL};
+            k[i].key = config_key(r[sel[i]].cfg, comp, axes[a], r[sel[i]].rep);
             k[i].side = 0;
             k[i].id = i;
         }
@@ -303,6 +320,25 @@ static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn
             if (i > 0 && (!k[i].key || !k[i - 1].key || strcmp(k[i].key, k[i - 1].key)))
                 gid++;
             g[(size_t)a * n + k[i].id] = k[i].key ? gid : -1;
+        }
+        /* a group whose members all share the axis value (repeats of one
+         * config, e.g. random draws) says nothing about this axis */
+        for (int i = 0; i < n;) {
+            int j = i, varies = 0;
+            char *v0 = axis_value(r[sel[k[i].id]].cfg, axes[a]);
+            while (j < n && k[j].key && k[i].key && !strcmp(k[j].key, k[i].key)) {
+                char *v = axis_value(r[sel[k[j].id]].cfg, axes[a]);
+                varies |= !v || !v0 || strcmp(v, v0);
+                free(v);
+                j++;
+            }
+            free(v0);
+            if (j == i)
+                j = i + 1;
+            if (!varies)
+                for (int t = i; t < j; t++)
+                    g[(size_t)a * n + k[t].id] = -1;
+            i = j;
         }
         for (int i = 0; i < n; i++)
             free(k[i].key);
