@@ -55,13 +55,6 @@ static void usage(FILE *f)
 "loading). Exit status 2 on bad input.\n");
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
 static void add_num(cJSON *o, const char *k, double v)
 {
     if (isfinite(v))
@@ -124,7 +117,7 @@ int cmd_jacobian(int argc, char **argv)
     long points = -1;
     uint64_t seed = 1;
     int c;
-    double t_start = now_s();
+    double t_start = progress_now();
     opterr = 0;
     while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
         switch (c) {
@@ -180,10 +173,10 @@ int cmd_jacobian(int argc, char **argv)
 
     jprog jp;
     progress_init(&jp.bar, quiet ? NULL : stderr, -1, n, "jacobian", "points");
-    double t0 = now_s();
+    double t0 = progress_now();
     if (jac_norms_progress(&m, ds->x, ds->y, n, pt, on_chunk, &jp, &e))
         die_err(&e);
-    double compute_s = now_s() - t0;
+    double compute_s = progress_now() - t0;
     progress_finish(&jp.bar, n, NULL);
 
     jac_summary sum;
@@ -218,10 +211,10 @@ int cmd_jacobian(int argc, char **argv)
             die("jacobian: out of memory for %d points", n);
         rng r;
         rng_seed(&r, rng_derive(seed, 5));
-        double tp = now_s();
+        double tp = progress_now();
         if (jac_norms_projected(&m, ds->x, n, n_proj, &r, est, se, &e))
             die_err(&e);
-        proj_s = now_s() - tp;
+        proj_s = progress_now() - tp;
         double s = 0, v = 0;
         for (int i = 0; i < n; i++) {
             s += est[i];
@@ -238,7 +231,7 @@ int cmd_jacobian(int argc, char **argv)
     double sm = sum.js_mean, smed = sum.js_median, sse = sum.js_stderr;
     double lm = sum.jl_mean, lmed = sum.jl_median, lse = sum.jl_stderr;
     double auc_v = sum.auc, acc = sum.accuracy, mean_loss = sum.mean_loss;
-    double wall = now_s() - t_start;
+    double wall = progress_now() - t_start;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", path);

@@ -168,8 +168,7 @@ int cmd_slice(int argc, char **argv)
     }
 
     blas_set_threads(threads);
-    struct timespec ts0, ts1;
-    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    double t0 = progress_now();
     uint8_t *rgb = malloc((size_t)res * res * 3);
     if (!rgb)
         die("slice: out of memory for a %ld x %ld image", res, res);
@@ -187,8 +186,7 @@ int cmd_slice(int argc, char **argv)
     progress_finish(&bar, res, fields);
     if (slice_write_png(out, rgb, (int)res, (int)res, &e))
         die_err(&e);
-    clock_gettime(CLOCK_MONOTONIC, &ts1);
-    double secs = (ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec);
+    double secs = progress_now() - t0;
 
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", path);

@@ -62,12 +62,11 @@ typedef struct sweep_ui {
     double t_first;   /* when the runs to do were known (workers start) */
 } sweep_ui;
 
-static double now_s(void);
 
 static void on_start(void *ctx, const sched_counts *c)
 {
     sweep_ui *u = ctx;
-    u->t_first = now_s();
+    u->t_first = progress_now();
     if (c->skipped && !u->quiet)
         fprintf(stderr, "sweep: %ld runs already in the database, %ld to do\n", c->skipped,
                 c->todo);
@@ -83,13 +82,6 @@ static void on_result(void *ctx, const run_result *r, const sched_counts *c)
     progress_update(&u->bar, c->done, f);
     if (!strcmp(r->status, "failed") && !u->quiet)
         fprintf(stderr, "\nsweep: run %ld failed: %s\n", r->run_id, r->error ? r->error : "?");
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -137,7 +129,7 @@ int cmd_sweep(int argc, char **argv)
     if (!db)
         die("sweep: --db FILE is required (the results database; created if absent)");
     const char *spec_path = argv[optind];
-    double t0 = now_s();
+    double t0 = progress_now();
 
     int launched = sched_mpi_launched();
     if (launched > 1 && !sched_mpi_built())
@@ -259,7 +251,7 @@ int cmd_sweep(int argc, char **argv)
                      .on_start = on_start, .on_result = on_result, .ctx = &ui};
     sched_counts cnt;
     int rc = sched_run(&s, st, &so, &cnt, &e);
-    double wall = now_s() - t0;
+    double wall = progress_now() - t0;
     if (cnt.todo > 0) {
         char f[160];
         snprintf(f, sizeof f, "fit %ld, not fit %ld, diverged %ld, failed %ld", cnt.fit,
@@ -300,7 +292,7 @@ int cmd_sweep(int argc, char **argv)
     json_add_num(o, "busy_s", cnt.busy_s);
     json_add_num(o, "db_s", cnt.db_s);
     json_add_num(o, "tail_s", cnt.tail_s);
-    json_add_num(o, "startup_s", (ui.t_first > 0 ? ui.t_first : now_s()) - t0);
+    json_add_num(o, "startup_s", (ui.t_first > 0 ? ui.t_first : progress_now()) - t0);
     cJSON_AddBoolToObject(o, "interrupted", interrupted);
     print_json(o);
     if (interrupted && !quiet)

@@ -220,9 +220,7 @@ int cmd_train(int argc, char **argv)
         cli_check_writable(out, "model");
 
     blas_set_threads(threads);
-    double t_wall = 0;
-    struct timespec ts0, ts1;
-    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    double t0 = progress_now();
 
     dataset train, test;
     cli_load_data(&d, &train, &test);
@@ -261,8 +259,7 @@ int cmd_train(int argc, char **argv)
         mlp_evaluate(&m, &ew, test.x, test.y, test.n, &test_loss, &test_acc);
         mlp_work_free(&ew);
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts1);
-    t_wall = (ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec);
+    double t_wall = progress_now() - t0;
 
     cJSON *cfg = config_json(&d, &mc, &tc, threads);
     cJSON *met = cJSON_CreateObject();

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/progress.h"
 #include "../nn/model_io.h"
 #include "../sens/traj.h"
 #include "../sens/transitions.h"
@@ -61,13 +62,6 @@ static void prof_cb(void *ctx, double u, double jac, long tr)
         fprintf(p->f, "%d,%s,%.10f,%.6g,%ld\n", p->id, p->kind, u, jac, tr);
     else
         fprintf(p->f, "%d,%s,%.10f,,%ld\n", p->id, p->kind, u, tr);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 /* Row of ds whose position in the split file is pos, or -1. */
@@ -223,7 +217,7 @@ int cmd_transitions(int argc, char **argv)
         fprintf(cf, "id,kind,anchors,transitions,regions,curvature,samples,seconds\n");
     }
 
-    double t_all = now_s();
+    double t_all = progress_now();
     stats all = {0}, per[16];
     memset(per, 0, sizeof per);
     int id = 0;
@@ -269,10 +263,10 @@ int cmd_transitions(int argc, char **argv)
                             .profile_ctx = &pc, .curvature = curvature,
                             .profile_points = profile_points};
             trans_result res;
-            double t0 = now_s();
+            double t0 = progress_now();
             rc = exact ? trans_exact(&m, &t, &o, &res, &e)
                        : trans_sampled(&m, &t, samples, &o, &res, &e);
-            double secs = now_s() - t0;
+            double secs = progress_now() - t0;
             if (rc)
                 die_err(&e);
             traj_free(&t);
@@ -294,7 +288,7 @@ int cmd_transitions(int argc, char **argv)
             }
         }
     }
-    double wall = now_s() - t_all;
+    double wall = progress_now() - t_all;
     if (pf && fclose(pf))
         die("cannot write %s", prof_path);
     if (cf && fclose(cf))

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
+double progress_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -21,7 +21,7 @@ void progress_init(progress *p, FILE *out, int tty, long total, const char *labe
     p->total = total;
     p->label = label;
     p->unit = unit;
-    p->t0 = p->last = now_s();
+    p->t0 = p->last = progress_now();
     p->last_done = 0;
 }
 
@@ -69,7 +69,7 @@ void progress_update(progress *p, long done, const char *fields)
 {
     if (!p->out)
         return;
-    double t = now_s();
+    double t = progress_now();
     if (p->tty) {
         if (t - p->last < 0.1)
             return;
@@ -87,5 +87,5 @@ void progress_finish(progress *p, long done, const char *fields)
 {
     if (!p->out)
         return;
-    draw(p, done, fields, now_s(), 1);
+    draw(p, done, fields, progress_now(), 1);
 }

@@ -15,6 +15,9 @@ typedef struct progress {
     long last_done;
 } progress;
 
+/* Monotonic clock in seconds (timings and rates everywhere). */
+double progress_now(void);
+
 /* Start a bar over total units. tty < 0 detects isatty(out); quiet bars are
  * made by passing out == NULL. */
 void progress_init(progress *p, FILE *out, int tty, long total, const char *label,

@@ -10,18 +10,13 @@
  * No allocation happens inside a step: buffers are made before the loop. */
 #include "train.h"
 
+#include "../core/progress.h"
+
 #include <lbfgs.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 const char *train_status_name(train_status s)
 {
@@ -69,9 +64,9 @@ int train_config_check(const train_config *c, sn_err *e)
 /* Evaluate the whole training set; returns 1 if 100% accurate. */
 static int check_fit(const mlp *m, mlp_work *ew, const dataset *ds, train_result *res)
 {
-    double t0 = now_s();
+    double t0 = progress_now();
     mlp_evaluate(m, ew, ds->x, ds->y, ds->n, &res->train_loss, &res->train_acc);
-    res->eval_s += now_s() - t0;
+    res->eval_s += progress_now() - t0;
     return ds->n > 0 && res->train_acc >= 1.0;
 }
 
@@ -131,9 +126,9 @@ static int lbfgs_prog(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_
     if (check) {
         for (int i = 0; i < n; i++)
             cx->m->params[i] = (float)x[i];
-        double t0 = now_s();
+        double t0 = progress_now();
         cx->fit = check_fit(cx->m, cx->w, cx->ds, cx->res);
-        cx->t_eval += now_s() - t0;
+        cx->t_eval += progress_now() - t0;
     }
     if (cx->hooks && cx->hooks->progress)
         cx->hooks->progress(cx->hooks->ctx, k, cx->c->steps, fx,
@@ -168,14 +163,14 @@ static int train_lbfgs(mlp *m, const train_config *c, const dataset *ds, const t
     p.max_iterations = (int)(c->steps < 2000000000L ? c->steps : 2000000000L);
     p.epsilon = 1e-7;
     p.linesearch = LBFGS_LINESEARCH_BACKTRACKING_WOLFE;
-    double t0 = now_s();
+    double t0 = progress_now();
     lbfgsfloatval_t fx = 0;
     if (c->steps > 0)
         lbfgs((int)n, x, &fx, lbfgs_eval, lbfgs_prog, &cx, &p);
     /* lbfgs returns x at the best point it accepted */
     for (size_t i = 0; i < n; i++)
         m->params[i] = (float)x[i];
-    res->train_s = now_s() - t0 - cx.t_eval;
+    res->train_s = progress_now() - t0 - cx.t_eval;
     if (cx.diverged) {
         res->status = TRAIN_DIVERGED;
         res->train_loss = NAN;
@@ -245,7 +240,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
     int loss_cnt = 0;
     long checked_at = -1; /* steps done at the last full-set evaluation */
     res->status = TRAIN_NOT_FIT;
-    double t_start = now_s();
+    double t_start = progress_now();
     long step;
     for (step = 0; step < c->steps; step++) {
         if (pos + N > ds->n) {
@@ -291,7 +286,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
         }
     }
     res->steps = step;
-    res->train_s = now_s() - t_start - res->eval_s;
+    res->train_s = progress_now() - t_start - res->eval_s;
     if (res->status == TRAIN_DIVERGED) {
         res->train_loss = NAN;
         res->train_acc = NAN;

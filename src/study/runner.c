@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/blas.h"
 #include "../nn/model_io.h"
 #include "../nn/train.h"
@@ -56,13 +57,6 @@ int data_cache_get(data_cache *dc, const char *name, const dataset **train,
     *train = &dc->train[k];
     *test = &dc->test[k];
     return SN_OK;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 static int fail(run_result *out, const char *msg)
@@ -180,10 +174,10 @@ static int measure_transitions(const mlp *m, const dataset *train, const dataset
             trans_opts o = {.tanh_sign = ms->tanh_sign, .profile = b.n > 0 ? on_profile : NULL,
                             .profile_ctx = &b, .curvature = 0};
             trans_result tr;
-            double t0 = now_s();
+            double t0 = progress_now();
             rc = ms->exact ? trans_exact(m, &t, &o, &tr, e)
                            : trans_sampled(m, &t, ms->samples, &o, &tr, e);
-            row->seconds = now_s() - t0;
+            row->seconds = progress_now() - t0;
             if (!rc && b.n > 0)
                 rc = profile_jacobian(m, &t, b.n, row->prof_jac, e);
             traj_free(&t);
@@ -234,7 +228,7 @@ static int save_model(const char *dir, long id, const mlp *m, const run_config *
 int runner_execute(const run_config *rc, long id, int rep, const measure_spec *ms,
                    data_cache *dc, const runner_opts *o, run_result *out, sn_err *e)
 {
-    double t_start = now_s();
+    double t_start = progress_now();
     memset(out, 0, sizeof *out);
     out->run_id = id;
     out->replicate = rep;
@@ -261,7 +255,7 @@ int runner_execute(const run_config *rc, long id, int rep, const measure_spec *m
     }
     if (rc_) {
         dataset_free(&train), dataset_free(&test);
-        out->wall_s = now_s() - t_start;
+        out->wall_s = progress_now() - t_start;
         return fail(out, re.msg);
     }
     rng r_init;
@@ -296,7 +290,7 @@ int runner_execute(const run_config *rc, long id, int rep, const measure_spec *m
         out->gap = out->train_acc - out->test_acc;
     }
 
-    double t_meas = now_s();
+    double t_meas = progress_now();
     if (tr.status != TRAIN_DIVERGED && (tr.status == TRAIN_FIT || !ms->only_fit)) {
         if ((rc_ = measure_jacobian(&m, &test, ms->jac_test, "test", ms->per_point,
                                     &out->jac_test, out, &re)) ||
@@ -307,11 +301,11 @@ int runner_execute(const run_config *rc, long id, int rep, const measure_spec *m
             goto done;
         }
     }
-    out->measure_s = now_s() - t_meas;
+    out->measure_s = progress_now() - t_meas;
     if (o && o->save_dir && save_model(o->save_dir, id, &m, rc, out, &re))
         fail(out, re.msg);
 done:
-    out->wall_s = now_s() - t_start;
+    out->wall_s = progress_now() - t_start;
     mlp_free(&m);
     dataset_free(&train);
     dataset_free(&test);

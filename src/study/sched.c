@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/progress.h"
 #include "../core/blas.h"
 
 #ifdef SENSI_MPI
@@ -172,13 +173,6 @@ static void stop_local(worker *w, int hard)
 
 /* ---- the scheduler ---- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 typedef struct pending {
     long id;
     double cost;
@@ -234,9 +228,9 @@ static int handle(const sweep_spec *s, store *st, const char *text, long expect_
             r.seed = rc.train.seed;
         char hex[17];
         run_config_hash(&rc, hex);
-        double t0 = now_s();
+        double t0 = progress_now();
         ret = store_insert_run(st, &rc, hex, &r, e);
-        c->db_s += now_s() - t0;
+        c->db_s += progress_now() - t0;
     }
     if (!ret) {
         c->done++;
@@ -289,7 +283,7 @@ static void mpi_stop_all(int mpi_size)
 int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts *c, sn_err *e)
 {
     memset(c, 0, sizeof *c);
-    double t_start = now_s();
+    double t_start = progress_now();
     int mpi_size = 1;
 #ifdef SENSI_MPI
     int inited = 0;
@@ -362,12 +356,12 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
         ret = spawn(&w[i], s, o, w, nw, e);
 
     long next = 0, inflight = 0;
-    c->start_s = now_s() - t_start;
+    c->start_s = progress_now() - t_start;
     double *last = malloc(sizeof(double) * nw); /* when each worker last reported */
     if (!last)
         ret = err_set(e, SN_ENOMEM, "out of memory");
     for (int i = 0; last && i < nw; i++)
-        last[i] = now_s();
+        last[i] = progress_now();
     while (!ret && !(o->stop && *o->stop) && (next < n || inflight > 0)) {
         for (int i = 0; i < nw && next < n; i++) {
             if (w[i].run >= 0 || (w[i].kind == 0 && w[i].pid <= 0))
@@ -397,7 +391,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
             if (text) {
                 if (id >= 0) {
                     ret = handle(s, st, text, id, NULL, o, c, e);
-                    last[i] = now_s();
+                    last[i] = progress_now();
                     inflight--;
                 }
                 w[i].run = -1;
@@ -420,7 +414,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
                     snprintf(why, sizeof why, "the worker process exited with status %d",
                              WEXITSTATUS(status));
                 ret = handle(s, st, NULL, id, why, o, c, e);
-                last[i] = now_s();
+                last[i] = progress_now();
                 inflight--;
             }
             w[i].run = -1;
@@ -449,7 +443,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
             worker *x = &w[nloc + stt.MPI_SOURCE - 1];
             if (x->run >= 0) {
                 ret = handle(s, st, text, x->run, NULL, o, c, e);
-                last[nloc + stt.MPI_SOURCE - 1] = now_s();
+                last[nloc + stt.MPI_SOURCE - 1] = progress_now();
                 inflight--;
             }
             x->run = -1;
@@ -457,7 +451,7 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
         }
 #endif
     }
-    double t_end = now_s();
+    double t_end = progress_now();
     for (int i = 0; last && i < nw; i++)
         c->tail_s += t_end - last[i];
     free(last);
