@@ -5,6 +5,7 @@
 #define SENSI_CLI_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -76,6 +77,11 @@ void json_add_num(cJSON *o, const char *k, double v);
 
 /* Print a cJSON object on one line to stdout and free it. */
 void print_json(cJSON *obj);
+
+/* Catch SIGINT and SIGTERM from now on: the returned flag becomes non-zero
+ * instead of the process dying, so a long command stops cleanly and keeps
+ * what it has (train_hooks.stop, sched_opts.stop). */
+volatile sig_atomic_t *cli_catch_stop(void);
 
 /* Number of online CPUs. */
 int cli_ncpu(void);

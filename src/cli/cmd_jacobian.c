@@ -55,14 +55,6 @@ static void usage(FILE *f)
 "loading). Exit status 2 on bad input.\n");
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 typedef struct jprog {
     progress bar;
 } jprog;
@@ -241,28 +233,28 @@ int cmd_jacobian(int argc, char **argv)
         cJSON_AddNumberToObject(o, "depth", m.cfg.depth);
         cJSON_AddNumberToObject(o, "width", m.cfg.width);
         cJSON_AddStringToObject(o, "act", act_name(m.cfg.act));
-        add_num(o, "accuracy", acc);
-        add_num(o, "mean_loss", mean_loss);
-        add_num(o, "jac_softmax_mean", sm);
-        add_num(o, "jac_softmax_median", smed);
-        add_num(o, "jac_softmax_stderr", sse);
-        add_num(o, "jac_logit_mean", lm);
-        add_num(o, "jac_logit_median", lmed);
-        add_num(o, "jac_logit_stderr", lse);
-        add_num(o, "M", M);
-        add_num(o, "within_bounds", sum.within_bounds);
-        add_num(o, "auc_misclassified", auc_v);
+        json_add_num(o, "accuracy", acc);
+        json_add_num(o, "mean_loss", mean_loss);
+        json_add_num(o, "jac_softmax_mean", sm);
+        json_add_num(o, "jac_softmax_median", smed);
+        json_add_num(o, "jac_softmax_stderr", sse);
+        json_add_num(o, "jac_logit_mean", lm);
+        json_add_num(o, "jac_logit_median", lmed);
+        json_add_num(o, "jac_logit_stderr", lse);
+        json_add_num(o, "M", M);
+        json_add_num(o, "within_bounds", sum.within_bounds);
+        json_add_num(o, "auc_misclassified", auc_v);
         if (n_proj > 0) {
             cJSON_AddNumberToObject(o, "projections", n_proj);
-            add_num(o, "proj_jac_softmax_sq_mean", proj_mean);
-            add_num(o, "proj_jac_softmax_sq_stderr", proj_se);
-            add_num(o, "jac_softmax_sq_mean", exact_sq);
-            add_num(o, "proj_s", proj_s);
+            json_add_num(o, "proj_jac_softmax_sq_mean", proj_mean);
+            json_add_num(o, "proj_jac_softmax_sq_stderr", proj_se);
+            json_add_num(o, "jac_softmax_sq_mean", exact_sq);
+            json_add_num(o, "proj_s", proj_s);
         }
         if (csv)
             cJSON_AddStringToObject(o, "csv", csv);
-        add_num(o, "compute_s", compute_s);
-        add_num(o, "wall_s", wall);
+        json_add_num(o, "compute_s", compute_s);
+        json_add_num(o, "wall_s", wall);
         cJSON_AddNumberToObject(o, "blas_threads", blas_get_threads());
         print_json(o);
     } else {

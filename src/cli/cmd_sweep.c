@@ -21,13 +21,6 @@
 #include "../study/store.h"
 #include "cli.h"
 
-static volatile sig_atomic_t g_stop = 0;
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -238,16 +231,12 @@ int cmd_sweep(int argc, char **argv)
         return 0;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    volatile sig_atomic_t *stop = cli_catch_stop();
 
     sweep_ui ui = {.quiet = quiet, .t0 = t0};
     sched_opts so = {.jobs = (int)(jobs ? jobs : (size > 1 ? 1 : cli_ncpu())),
                      .shard_i = shard_i, .shard_n = shard_n, .save_dir = save,
-                     .version = SENSI_VERSION, .cache = &dc, .stop = &g_stop,
+                     .version = SENSI_VERSION, .cache = &dc, .stop = stop,
                      .on_start = on_start, .on_result = on_result, .ctx = &ui};
     sched_counts cnt;
     int rc = sched_run(&s, st, &so, &cnt, &e);
@@ -268,7 +257,7 @@ int cmd_sweep(int argc, char **argv)
             "finish)",
             e.msg, sc.total);
     }
-    int interrupted = g_stop != 0;
+    int interrupted = *stop != 0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "spec", s.name);
     cJSON_AddStringToObject(o, "db", db);

@@ -17,13 +17,6 @@
 #include "../nn/train.h"
 #include "cli.h"
 
-static volatile sig_atomic_t g_stop = 0;
-static void on_sigint(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -235,12 +228,8 @@ int cmd_train(int argc, char **argv)
 
     prog_ctx pc;
     progress_init(&pc.bar, quiet ? NULL : stderr, -1, tc.steps, "train", "steps");
-    train_hooks hooks = {.progress = on_progress, .ctx = &pc, .stop = &g_stop};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    volatile sig_atomic_t *stop = cli_catch_stop();
+    train_hooks hooks = {.progress = on_progress, .ctx = &pc, .stop = stop};
 
     train_result res;
     if (train_run(&m, &tc, &train, &hooks, &res, &e))

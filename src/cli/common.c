@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,4 +190,22 @@ void cli_check_model_data(const char *path, const mlp *m, const dataset *ds, con
         die("%s: the network takes %d inputs and gives %d classes, but %s has %d inputs and %d "
             "classes",
             path, m->cfg.d, m->cfg.k, name, ds->d, ds->k);
+}
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+volatile sig_atomic_t *cli_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &g_stop;
 }
