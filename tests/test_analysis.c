@@ -166,7 +166,7 @@ static void test_pairs(void **state)
 
     an_pairfrac *f;
     int nf;
-    assert_int_equal(an_pair_fractions(db, &f, &nf, &e), SN_OK);
+    assert_int_equal(an_pair_fractions(db, &f, &nf, NULL, &e), SN_OK);
     int seen = 0;
     for (int i = 0; i < nf; i++) {
         if (f[i].factor == FACTOR_LABELS && !strcmp(f[i].metric, "jac_test_mean")) {

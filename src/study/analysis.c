@@ -58,12 +58,12 @@ static int cmp_keyed(const void *p, const void *q)
     return (a->id > b->id) - (a->id < b->id);
 }
 
-/* config JSON text with keys drop[] and "seed" removed, plus "|r<replicate>";
- * malloc'd, NULL on a malformed config or no memory. */
-static char *config_key(const char *config, const char *const *drop, const char *drop1,
+/* config (parsed) printed with keys drop[], drop1 and "seed" removed, plus
+ * "|r<replicate>"; malloc'd, NULL for no config or no memory. */
+static char *config_key(const cJSON *config, const char *const *drop, const char *drop1,
                         int replicate)
 {
-    cJSON *c = cJSON_Parse(config);
+    cJSON *c = config ? cJSON_Duplicate(config, 1) : NULL;
     if (!c)
         return NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(c, "seed");
@@ -129,8 +129,10 @@ int an_find_pairs(sqlite3 *db, an_factor f, an_pair **out, long *n, sn_err *e)
             }
             k = q;
         }
-        const char *cfg = (const char *)sqlite3_column_text(st, 1);
-        char *key = cfg ? config_key(cfg, factor_free[f], NULL, sqlite3_column_int(st, 2)) : NULL;
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        cJSON *cfg = text ? cJSON_Parse(text) : NULL;
+        char *key = config_key(cfg, factor_free[f], NULL, sqlite3_column_int(st, 2));
+        cJSON_Delete(cfg);
         if (!key)
             continue; /* a config that does not parse cannot pair */
         k[nk++] = (keyed){key, side, sqlite3_column_int64(st, 0), sqlite3_column_double(st, 3)};
@@ -257,14 +259,11 @@ typedef struct netrow {
     double gap;
 } netrow;
 
-/* The JSON text of key in a config (malloc'd; NULL if absent). */
-static char *axis_value(const char *config, const char *key)
+/* The JSON text of key in a parsed config (malloc'd; NULL if absent). */
+static char *axis_value(const cJSON *config, const char *key)
 {
-    cJSON *c = cJSON_Parse(config);
-    cJSON *v = c ? cJSON_GetObjectItemCaseSensitive(c, key) : NULL;
-    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
-    cJSON_Delete(c);
-    return s;
+    const cJSON *v = config ? cJSON_GetObjectItemCaseSensitive(config, key) : NULL;
+    return v ? cJSON_PrintUnformatted(v) : NULL;
 }
 
 /* Group ids for the granulated coefficient: for every config key that varies
@@ -278,23 +277,25 @@ static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn
     *A = 0;
     if (n < 2)
         return SN_OK;
-    cJSON *first = cJSON_Parse(r[sel[0]].cfg);
-    if (!first)
-        return SN_OK;
+    cJSON **cj = calloc(n, sizeof *cj); /* each network's config, parsed once */
+    char **val = calloc(n, sizeof *val);  /* its value on the current axis */
+    if (!cj || !val) {
+        free(cj), free(val);
+        return err_set(e, SN_ENOMEM, "out of memory for groups");
+    }
+    for (int i = 0; i < n; i++)
+        cj[i] = cJSON_Parse(r[sel[i]].cfg);
     const char *axes[64];
     int na = 0;
-    for (cJSON *it = first->child; it && na < 64; it = it->next) {
+    for (cJSON *it = cj[0] ? cj[0]->child : NULL; it && na < 64; it = it->next) {
         if (!strcmp(it->string, "seed"))
             continue;
         char *v0 = cJSON_PrintUnformatted(it);
         int varies = 0;
         for (int i = 1; i < n && !varies && v0; i++) {
-            cJSON *c = cJSON_Parse(r[sel[i]].cfg);
-            cJSON *vi = c ? cJSON_GetObjectItemCaseSensitive(c, it->string) : NULL;
-            char *s = vi ? cJSON_PrintUnformatted(vi) : NULL;
+            char *s = axis_value(cj[i], it->string);
             varies = !s || strcmp(s, v0);
             free(s);
-            cJSON_Delete(c);
         }
         free(v0);
         if (varies)
@@ -304,15 +305,16 @@ static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn
     keyed *k = malloc(sizeof(keyed) * n);
     int rc = (!g || !k) ? err_set(e, SN_ENOMEM, "out of memory for groups") : SN_OK;
     for (int a = 0; !rc && a < na; a++) {
+        /* keys whose defaults follow this axis vary with it */
+        const char *comp[2] = {!strcmp(axes[a], "opt")   ? "eps"
+                               : !strcmp(axes[a], "act") ? "sigma_w2"
+                                                         : NULL,
+                               NULL};
         for (int i = 0; i < n; i++) {
-            /* keys whose defaults follow this axis vary with it */
-            const char *comp[2] = {!strcmp(axes[a], "opt")   ? "eps"
-                                   : !strcmp(axes[a], "act") ? "sigma_w2"
-                                                             : NULL,
-                                   NULL};
-            k[i].key = config_key(r[sel[i]].cfg, comp, axes[a], r[sel[i]].rep);
+            k[i].key = config_key(cj[i], comp, axes[a], r[sel[i]].rep);
             k[i].side = 0;
             k[i].id = i;
+            val[i] = axis_value(cj[i], axes[a]);
         }
         qsort(k, n, sizeof *k, cmp_keyed);
         int gid = 0;
@@ -325,14 +327,12 @@ static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn
          * config, e.g. random draws) says nothing about this axis */
         for (int i = 0; i < n;) {
             int j = i, varies = 0;
-            char *v0 = axis_value(r[sel[k[i].id]].cfg, axes[a]);
+            const char *v0 = val[k[i].id];
             while (j < n && k[j].key && k[i].key && !strcmp(k[j].key, k[i].key)) {
-                char *v = axis_value(r[sel[k[j].id]].cfg, axes[a]);
+                const char *v = val[k[j].id];
                 varies |= !v || !v0 || strcmp(v, v0);
-                free(v);
                 j++;
             }
-            free(v0);
             if (j == i)
                 j = i + 1;
             if (!varies)
@@ -340,11 +340,16 @@ static int make_groups(netrow *r, const int *sel, int n, int **group, int *A, sn
                     g[(size_t)a * n + k[t].id] = -1;
             i = j;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             free(k[i].key);
+            free(val[i]);
+            val[i] = NULL;
+        }
     }
     free(k);
-    cJSON_Delete(first);
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(cj[i]);
+    free(cj), free(val);
     if (rc) {
         free(g);
         return rc;
@@ -477,43 +482,86 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
 
 /* ---- pair fractions ---- */
 
-static int run_values(sqlite3 *db, long id, const char *col, double *gap, double *v, sn_err *e)
+/* gap and the sensitivity metrics (sens_cols) of every fit run, by run_id */
+typedef struct fitrow {
+    long id;
+    double gap, v[8];   /* v[m]: sens_cols[m] */
+} fitrow;
+
+static int cmp_fitrow(const void *p, const void *q)
 {
-    char sql[160];
-    snprintf(sql, sizeof sql, "select gap, %s from runs where run_id = ?", col);
+    long a = ((const fitrow *)p)->id, b = ((const fitrow *)q)->id;
+    return (a > b) - (a < b);
+}
+
+static int load_fit_rows(sqlite3 *db, fitrow **out, long *n, sn_err *e)
+{
+    char sql[512];
+    int off = snprintf(sql, sizeof sql, "select run_id, gap");
+    for (int m = 0; sens_cols[m]; m++)
+        off += snprintf(sql + off, sizeof sql - off, ", %s", sens_cols[m]);
+    snprintf(sql + off, sizeof sql - off, " from runs where status = 'fit' order by run_id");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(db, e, "reading runs");
-    sqlite3_bind_int64(st, 1, id);
-    *gap = *v = NAN;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-            *gap = sqlite3_column_double(st, 0);
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-            *v = sqlite3_column_double(st, 1);
+    fitrow *r = NULL;
+    long nr = 0, cap = 0;
+    int rc = SN_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nr == cap) {
+            cap = cap ? 2 * cap : 256;
+            fitrow *q = realloc(r, sizeof *r * cap);
+            if (!q) {
+                rc = err_set(e, SN_ENOMEM, "out of memory for runs");
+                break;
+            }
+            r = q;
+        }
+        fitrow *x = &r[nr++];
+        x->id = sqlite3_column_int64(st, 0);
+        x->gap = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+        for (int m = 0; sens_cols[m]; m++)
+            x->v[m] = sqlite3_column_type(st, 2 + m) == SQLITE_NULL
+                          ? NAN
+                          : sqlite3_column_double(st, 2 + m);
     }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(db, e, "reading runs");
     sqlite3_finalize(st);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    *n = nr;
     return SN_OK;
 }
 
-int an_pair_fractions(sqlite3 *db, an_pairfrac **out, int *nout, sn_err *e)
+int an_pair_fractions(sqlite3 *db, an_pairfrac **out, int *nout, long *npairs, sn_err *e)
 {
     *out = NULL;
     *nout = 0;
     an_pairfrac *res = NULL;
-    int nres = 0, rc = SN_OK;
+    int nres = 0;
+    fitrow *fr = NULL;
+    long nfr = 0;
+    int rc = load_fit_rows(db, &fr, &nfr, e);
     for (int f = 0; !rc && f < FACTOR_COUNT; f++) {
         an_pair *p;
         long np;
         if ((rc = an_find_pairs(db, (an_factor)f, &p, &np, e)))
             break;
+        if (npairs)
+            npairs[f] = np;
         for (int m = 0; !rc && np > 0 && sens_cols[m]; m++) {
             long pairs = 0, agree = 0;
-            for (long i = 0; !rc && i < np; i++) {
-                double ga, gb, va, vb;
-                if ((rc = run_values(db, p[i].a, sens_cols[m], &ga, &va, e)) ||
-                    (rc = run_values(db, p[i].b, sens_cols[m], &gb, &vb, e)))
-                    break;
+            for (long i = 0; i < np; i++) {
+                fitrow ka = {.id = p[i].a}, kb = {.id = p[i].b};
+                const fitrow *a = bsearch(&ka, fr, nfr, sizeof *fr, cmp_fitrow);
+                const fitrow *b = bsearch(&kb, fr, nfr, sizeof *fr, cmp_fitrow);
+                if (!a || !b)
+                    continue; /* pairs are of fit runs: both are there */
+                double ga = a->gap, gb = b->gap, va = a->v[m], vb = b->v[m];
                 if (!isfinite(va) || !isfinite(vb) || !isfinite(ga) || !isfinite(gb) || ga == gb)
                     continue;
                 pairs++;
@@ -538,6 +586,7 @@ int an_pair_fractions(sqlite3 *db, an_pairfrac **out, int *nout, sn_err *e)
         }
         free(p);
     }
+    free(fr);
     if (rc) {
         free(res);
         return rc;
@@ -771,12 +820,7 @@ int an_db_load(sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *ou
     sqlite3_finalize(st);
     int rc = an_correlations(db, reps, seed, &out->corr, &out->ncorr, e);
     if (!rc)
-        rc = an_pair_fractions(db, &out->pf, &out->npf, e);
-    for (int f = 0; !rc && f < FACTOR_COUNT; f++) {
-        an_pair *p;
-        if (!(rc = an_find_pairs(db, (an_factor)f, &p, &out->npairs[f], e)))
-            free(p);
-    }
+        rc = an_pair_fractions(db, &out->pf, &out->npf, out->npairs, e);
     if (!rc)
         rc = an_points_summary(db, &out->pts, e);
     if (!rc)

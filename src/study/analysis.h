@@ -71,7 +71,8 @@ typedef struct an_pairfrac {
     double frac, lo, hi;  /* agree/pairs with its 95% Wilson interval */
 } an_pairfrac;
 
-int an_pair_fractions(struct sqlite3 *db, an_pairfrac **out, int *n, sn_err *e);
+/* npairs (FACTOR_COUNT, may be NULL) receives the number of pairs per factor. */
+int an_pair_fractions(struct sqlite3 *db, an_pairfrac **out, int *n, long *npairs, sn_err *e);
 
 /* ---- per point (STUDY.md 4.5, 4.6) ---- */
 
