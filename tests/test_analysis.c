@@ -357,6 +357,41 @@ static void test_granulated_axes(void **state)
     store_close(s);
 }
 
+/* a dataset's correlation claim comes from the gap study whatever the order
+ * of the databases */
+static void test_claim_source(void **state)
+{
+    (void)state;
+    an_corr cf = {.data = "fashion-mnist", .metric = "jac_test_mean", .n = 48,
+                  .spearman = {-0.06, -0.3, 0.2}};
+    an_corr cg = {.data = "fashion-mnist", .metric = "jac_test_mean", .n = 40,
+                  .spearman = {0.9, 0.8, 0.95}};
+    an_db d[2];
+    memset(d, 0, sizeof d);
+    snprintf(d[0].spec, sizeof d[0].spec, "factor-activation");
+    snprintf(d[0].path, sizeof d[0].path, "fa.db");
+    d[0].corr = &cf, d[0].ncorr = 1;
+    snprintf(d[1].spec, sizeof d[1].spec, "gap-fashion");
+    snprintf(d[1].path, sizeof d[1].path, "gf.db");
+    d[1].corr = &cg, d[1].ncorr = 1;
+    for (int order = 0; order < 2; order++) {
+        an_db two[2] = {d[order], d[1 - order]};
+        an_claim *c;
+        int n;
+        sn_err e = {0};
+        assert_int_equal(an_claims(two, 2, &c, &n, &e), SN_OK);
+        int seen = 0;
+        for (int i = 0; i < n; i++)
+            if (strstr(c[i].claim, "fashion-mnist: the Jacobian norm correlates")) {
+                assert_non_null(strstr(c[i].measured, "gf.db"));
+                assert_int_equal(c[i].verdict, CLAIM_HELD);
+                seen++;
+            }
+        assert_int_equal(seen, 1);
+        free(c);
+    }
+}
+
 /* profiles: anchors at bins 0, 4, 8 of 12, midpoints at 2, 6, 10 */
 static void test_onoff(void **state)
 {
@@ -425,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_points),
         cmocka_unit_test(test_onoff),
         cmocka_unit_test(test_granulated_axes),
+        cmocka_unit_test(test_claim_source),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);

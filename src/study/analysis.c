@@ -995,18 +995,26 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
         char text[200];
         snprintf(text, sizeof text, "%s: the Jacobian norm correlates with the generalization gap",
                  datasets[d]);
+        /* one source database per dataset, the same whatever the order of
+         * the arguments: a gap study (spec "gap-...", made for this claim)
+         * before any other, then the most fit networks */
         const an_corr *best = NULL, *trans = NULL;
+        const an_db *src = NULL;
         for (int i = 0; i < n; i++) {
             const an_corr *cj = find_corr(&dbs[i], datasets[d], "jac_test_mean");
-            if (cj && (!best || cj->n > best->n))
-                best = cj;
-            const char *tk[4] = {"trans_ellipse_diff", "trans_ellipse_same", "trans_translate",
-                                 "trans_ellipse_random"};
-            for (int t = 0; t < 4; t++) {
-                const an_corr *ct = find_corr(&dbs[i], datasets[d], tk[t]);
-                if (ct && (!trans || ct->n > trans->n))
-                    trans = ct;
-            }
+            if (!cj)
+                continue;
+            int gap_i = !strncmp(dbs[i].spec, "gap-", 4);
+            int gap_b = src && !strncmp(src->spec, "gap-", 4);
+            if (!best || gap_i > gap_b || (gap_i == gap_b && cj->n > best->n))
+                best = cj, src = &dbs[i];
+        }
+        const char *tk[4] = {"trans_ellipse_diff", "trans_ellipse_same", "trans_translate",
+                             "trans_ellipse_random"};
+        for (int t = 0; src && t < 4; t++) {
+            const an_corr *ct = find_corr(src, datasets[d], tk[t]);
+            if (ct && (!trans || ct->n > trans->n))
+                trans = ct;
         }
         if (!best && (d >= 2))
             continue; /* CIFAR is optional on machines without its files */
@@ -1017,10 +1025,10 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
             continue;
         }
         APPEND(x, "Spearman %.2f [%.2f, %.2f], Kendall %.2f, Pearson(log) %.2f over %d fit "
-                  "networks; granulated Kendall %.2f [%.2f, %.2f] (%d axes with groups of "
+                  "networks of %s; granulated Kendall %.2f [%.2f, %.2f] (%d axes with groups of "
                   "networks differing in one hyper-parameter only)",
                best->spearman.v, best->spearman.lo, best->spearman.hi, best->kendall.v,
-               best->pearson_log.v, best->n, best->granulated.v, best->granulated.lo,
+               best->pearson_log.v, best->n, src->path, best->granulated.v, best->granulated.lo,
                best->granulated.hi, best->granulated_axes);
         x->verdict = interval_verdict(best->spearman.lo, best->spearman.hi, 0);
         snprintf(text, sizeof text,
