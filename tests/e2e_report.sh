@@ -101,10 +101,53 @@ echo "measured: $drawn figures drawn from one 8-network sweep"
 [ "$drawn" -ge 6 ] && ok report-figures || bad report-figures "only $drawn figures drawn"
 grep -q 'id="fig-factor-labels"' "$T/rep/index.html" && grep -q 'factor-labels.svg' "$T/rep/index.html" \
     && ok report-factor || bad report-factor "the labels factor figure is missing"
+gpfail=0
 for f in "$T"/rep/*.gp; do  # the scripts are self-contained
-    (cd "$T/rep" && gnuplot "$(basename "$f")" >/dev/null 2>&1) || bad "gp-$(basename "$f")" "gnuplot failed"
+    (cd "$T/rep" && gnuplot "$(basename "$f")" >/dev/null 2>&1) || { bad "gp-$(basename "$f")" "gnuplot failed"; gpfail=1; }
 done
-ok gp-rerun
+[ $gpfail -eq 0 ] && ok gp-rerun
+
+# --- a hostile database never runs code ---------------------------------------------
+# Every text a report reads from a database (dataset name, activation, optimizer,
+# preprocessing, config strings, spec metadata, trajectory kinds) set to shell
+# payloads in the forms gnuplot would run: backquotes inside a double- or
+# single-quoted string, a quote that closes the string and calls system(), a
+# line break that starts a '!' shell line, a macro. Neither the report nor a
+# rerun of its scripts may create any PWNED file.
+cp "$T/a.db" "$T/evil.db"
+if $PY - "$T/evil.db" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+P = ["`touch PWNED1`", "x\" . system('touch PWNED2') . \"", "x' . system('touch PWNED3') . '",
+     "x\n!touch PWNED4\n", "@x`touch PWNED5`", "$(touch PWNED6)", "x\"\n!touch PWNED7 #"]
+ids = [r[0] for r in db.execute("select run_id from runs order by run_id")]
+for k, rid in enumerate(ids):
+    p = P[k % len(P)]
+    cfg = json.loads(db.execute("select config from runs where run_id = ?", (rid,)).fetchone()[0])
+    cfg["data"] = cfg["act"] = cfg["opt"] = p
+    db.execute("update runs set data = ?, act = ?, opt = ?, preprocess = ?, config = ? where run_id = ?",
+               (p, p, p, p, json.dumps(cfg), rid))
+db.execute("update meta set value = ? where key like '%name%'", (P[0],))
+db.execute("update trajectories set kind = ? where run_id = ? and i = 0 and kind = "
+           "(select min(kind) from trajectories where run_id = ?)", (P[1], ids[0], ids[0]))
+db.commit()
+PY
+then
+    $SENSI report "$T/evil.db" -o "$T/rep-evil" --bootstrap 50 -q >"$T/out" 2>"$T/err" \
+        || bad report-evil "$(cat "$T/err")"
+    for f in "$T"/rep-evil/*.gp; do
+        (cd "$T/rep-evil" && gnuplot "$(basename "$f")" >/dev/null 2>&1)
+    done
+    pwned=$(find "$T" . -maxdepth 2 -name 'PWNED*' 2>/dev/null)
+    if [ -n "$pwned" ]; then bad report-evil-runs-nothing "a database made the report run commands: $pwned"
+    else ok report-evil-runs-nothing; fi
+    # and no payload survives into a script outside a '#' comment as a live quote
+    if grep -h -v '^#' "$T"/rep-evil/*.gp | grep -q '[`$@]'; then
+        bad report-evil-scripts "a script holds a backquote, \$ or @ from the database"
+    else ok report-evil-scripts; fi
+else
+    bad report-evil "could not build the hostile database"
+fi
 
 # --- degenerate databases ------------------------------------------------------------
 $SENSI sweep "$T/spec.json" --db "$T/empty.db" --shard 9/9 -q >/dev/null 2>&1   # no run in this shard

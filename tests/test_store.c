@@ -1028,6 +1028,24 @@ static void test_csv(void **state)
     assert_int_equal(csv_record(&p, row, 128), 0);
     free_fields(hdr, nh);
     free(buf);
+
+    /* a text a spreadsheet would run as a formula is defused with a leading ' */
+    assert_int_equal(sqlite3_exec(store_db(s), "update runs set error = '=cmd|'' /C calc''!A0', "
+                                               "host = '@SUM(1)' where run_id = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(store_export_csv(s, "fit", f, &e), SN_OK);
+    fclose(f);
+    p = buf;
+    nh = csv_record(&p, hdr, 128);
+    n = csv_record(&p, row, 128);
+    assert_string_equal(row[field_idx(hdr, nh, "error")], "'=cmd|' /C calc'!A0");
+    assert_string_equal(row[field_idx(hdr, nh, "host")], "'@SUM(1)");
+    assert_string_equal(row[field_idx(hdr, nh, "status")], "fit");
+    free_fields(row, n);
+    free_fields(hdr, nh);
+    free(buf);
     store_close(s);
 }
 

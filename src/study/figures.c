@@ -107,10 +107,60 @@ static double col_d(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
-static const char *col_s(sqlite3_stmt *st, int i)
+/* Text from a database is untrusted: it becomes panel and series names, file
+ * columns and plot titles. Copy column i into out (n bytes) keeping only
+ * letters, digits and . _ + - (anything else becomes '_'), so no quote,
+ * backquote, macro sign, tab or line break ever reaches a .dat or .gp file. */
+static const char *col_s(sqlite3_stmt *st, int i, char *out, size_t n)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? s : "";
+    size_t j = 0;
+    for (; s && *s && j + 1 < n; s++) {
+        char ch = *s;
+        int okc = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '+' || ch == '-';
+        out[j++] = okc ? ch : '_';
+    }
+    out[j] = 0;
+    return out;
+}
+
+/* s as a gnuplot string literal in buf: single-quoted (gnuplot performs no
+ * backquote command substitution, no @macro expansion and no escapes inside
+ * single quotes) and holding only printable ASCII other than the quotes,
+ * backquote, backslash, $ and @ (replaced by '_'), so whatever a database,
+ * spec or model file put into a name, a script never runs it, now or when the
+ * user reruns it. Every text argument of a .gp command goes through here. */
+static const char *gq(const char *s, char *buf, size_t n)
+{
+    size_t j = 0;
+    if (n < 3) {
+        buf[0] = 0;
+        return buf;
+    }
+    buf[j++] = '\'';
+    for (; *s && j + 2 < n; s++) {
+        unsigned char ch = (unsigned char)*s;
+        int bad = ch < 32 || ch > 126 || ch == '\'' || ch == '"' || ch == '`' || ch == '\\' ||
+                  ch == '$' || ch == '@';
+        buf[j++] = bad ? '_' : (char)ch;
+    }
+    buf[j++] = '\'';
+    buf[j] = 0;
+    return buf;
+}
+
+/* One line of text for a '#' comment in a script or a .dat file: no line
+ * breaks (which would end the comment) and the same characters as gq. */
+static const char *gcomment(const char *s, char *buf, size_t n)
+{
+    gq(s, buf, n);
+    size_t len = strlen(buf);
+    if (len >= 2) { /* drop the quotes */
+        memmove(buf, buf + 1, len - 2);
+        buf[len - 2] = 0;
+    }
+    return buf;
 }
 
 /* ---- tables: rows grouped into (panel, series) blocks ---- */
@@ -232,8 +282,9 @@ static int tab_write(ctx *c, const figure *f, const ftab *t, const block *b, int
         fprintf(fp, "\tidx");
     for (int j = 0; j < t->nv; j++)
         fprintf(fp, "\t%s", t->vname[j]);
+    char ct[sizeof f->title + 3];
     fprintf(fp, "\n# %s: one block per series (gnuplot `index` 0..%d), two blank lines apart\n",
-            f->title, nb - 1);
+            gcomment(f->title, ct, sizeof ct), nb - 1);
     for (int k = 0; k < nb; k++) {
         if (k)
             fprintf(fp, "\n\n");
@@ -274,17 +325,6 @@ static int tab_col(const ftab *t, int j)
 
 /* ---- gnuplot scripts ---- */
 
-/* Copy s into a gnuplot double-quoted string body (no quotes, backslashes
- * or control characters). */
-static const char *gq(const char *s, char *buf, size_t n)
-{
-    size_t j = 0;
-    for (; *s && j + 1 < n; s++)
-        buf[j++] = (*s == '"' || *s == '\\' || (unsigned char)*s < 32) ? '\'' : *s;
-    buf[j] = 0;
-    return buf;
-}
-
 /* Open outdir/<name>.gp and write the preamble: the loop over the two
  * terminals, whose body the caller writes, closed by gp_end. */
 static FILE *gp_begin(ctx *c, const figure *f, const char *what, const ftab *t)
@@ -296,7 +336,8 @@ static FILE *gp_begin(ctx *c, const figure *f, const char *what, const ftab *t)
         write_fail(c, path);
         return NULL;
     }
-    fprintf(fp, "# %s.gp: %s.\n", f->name, f->title);
+    char ct[sizeof f->title + 3];
+    fprintf(fp, "# %s.gp: %s.\n", f->name, gcomment(f->title, ct, sizeof ct));
     fprintf(fp, "# %s\n", what);
     fprintf(fp, "# Written by sensi (src/study/figures.c). Reads %s.dat (tab-separated", f->name);
     if (t) {
@@ -353,7 +394,7 @@ static void gp_multiplot(FILE *fp, int npanel, const char *title)
     int rows = npanel <= 3 ? 1 : npanel <= 6 ? 2 : 3;
     int cols = (npanel + rows - 1) / rows;
     char q[256];
-    fprintf(fp, "set multiplot layout %d,%d title \"%s\" font \",12\"\n", rows, cols,
+    fprintf(fp, "set multiplot layout %d,%d title %s font \",12\"\n", rows, cols,
             gq(title, q, sizeof q));
 }
 
@@ -438,7 +479,7 @@ static void gp_blocks(FILE *fp, const figure *f, const block *b, int nb, const c
                 *first ? "plot " : ", \\\n     ", f->name, k, using,
                 pt_cycle[s % (int)(sizeof pt_cycle / sizeof *pt_cycle)], s + 1);
         if (titled)
-            fprintf(fp, "title \"%s\" noenhanced", gq(b[k].r->series, q, sizeof q));
+            fprintf(fp, "title %s noenhanced", gq(b[k].r->series, q, sizeof q));
         else
             fprintf(fp, "notitle");
         *first = 0;
@@ -644,7 +685,8 @@ static int prof_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
 {
     (void)db;
     prof_acc *a = arg;
-    const char *kind = col_s(st, 0);
+    char kbuf[32];
+    const char *kind = col_s(st, 0, kbuf, sizeof kbuf);
     int k = 0;
     while (k < NKIND && strcmp(kind, kinds[k]))
         k++;
@@ -803,8 +845,10 @@ static int fig_onoff(ctx *c, figure *f)
                         kk + 1);
                 if (p)  /* one key, in the first panel: the colours are the same */
                     fprintf(gp, "notitle");
-                else
-                    fprintf(gp, "title \"%s\"", kind_titles[kk]);
+                else {
+                    char q[96];
+                    fprintf(gp, "title %s", gq(kind_titles[kk], q, sizeof q));
+                }
             }
             fprintf(gp, "\n");
         }
@@ -1032,10 +1076,12 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
                 snprintf(tt, sizeof tt, "transitions (%s)", kinds[kind]);
             else
                 snprintf(tt, sizeof tt, "%s", ptitle[m]);
-            fprintf(gp, "set title \"%s\"\nset xrange [%.9g:%.9g]\n"
-                        "set yrange [%.9g:%.9g]\nset xlabel \"%s\"\nset ylabel \"%s\"\n"
+            char q1[96], q2[96], q3[96];
+            fprintf(gp, "set title %s\nset xrange [%.9g:%.9g]\n"
+                        "set yrange [%.9g:%.9g]\nset xlabel %s\nset ylabel %s\n"
                         "set key bottom right\n",
-                    tt, l, h, l, h, member[fac][0], member[fac][1]);
+                    gq(tt, q1, sizeof q1), l, h, l, h, gq(member[fac][0], q2, sizeof q2),
+                    gq(member[fac][1], q3, sizeof q3));
             if (!logm) {
                 double step = nice_step(l, h, 4);
                 fprintf(gp, "set xtics %.9g\nset ytics %.9g\n", step, step);
@@ -1077,7 +1123,8 @@ static int gap_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
     frow *r = tab_add(c, g->t);
     if (!r)
         return c->e->code;
-    const char *data = col_s(st, 0);
+    char dbuf[32];
+    const char *data = col_s(st, 0, dbuf, sizeof dbuf);
     snprintf(r->panel, sizeof r->panel, "%s", data);
     r->prank = data_rank(data);
     r->db = db;
@@ -1116,9 +1163,10 @@ static int draw_gap_panels(ctx *c, figure *f, ftab *t, int logx, int titled, con
                 fprintf(gp, "set logscale x\n");
                 gp_logtics_narrow(gp, "x", lo, hi, 1);
             }
-            fprintf(gp, "set title \"%s\" noenhanced\nset xlabel \"%s\"\n"
+            char qx[128];
+            fprintf(gp, "set title %s noenhanced\nset xlabel %s\n"
                         "set ylabel \"generalization gap (train - test accuracy)\"\n",
-                    gq(panels[p], q, sizeof q), xlabel);
+                    gq(panels[p], q, sizeof q), gq(xlabel, qx, sizeof qx));
             char using[32];
             snprintf(using, sizeof using, "%d:%d", tab_col(t, 0), tab_col(t, 1));
             int first = 1;
@@ -1243,7 +1291,8 @@ static int pp_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
         return SN_OK;
     }
     double jy = col_d(st, 4), M = col_d(st, 5);
-    int K = !strcmp(col_s(st, 6), "cifar100") ? 100 : 10;
+    char dbuf[32];
+    int K = !strcmp(col_s(st, 6, dbuf, sizeof dbuf), "cifar100") ? 100 : 10;
     int i = 0;
     while (i < a->nk && a->ks[i] != K)
         i++;
@@ -1303,17 +1352,18 @@ static int fig_per_point(ctx *c, figure *f)
                                      "correctly.", &t)))
         rc = c->e->code;
     if (!rc) {
-        fprintf(gp, "set logscale xy\nset title \"%s\"\n"
+        char qt[sizeof f->title + 3], qs[sizeof b[0].r->series + 3];
+        fprintf(gp, "set logscale xy\nset title %s\n"
                     "set xlabel \"cross-entropy loss -log s_y\"\n"
                     "set ylabel \"Jacobian norm ||J||_F\"\n",
-                f->title);
+                gq(f->title, qt, sizeof qt));
         gp_logtics(gp, "x", a.lmin, a.lmax);
         gp_logtics(gp, "y", a.ymin[0], a.ymax[0]);
         for (int k = 0; k < nblk; k++)
             fprintf(gp, "%s\"%s.dat\" index %d using %d:%d with points pt 7 ps 0.3 lc rgb "
-                        "\"%s\" title \"%s\"",
+                        "\"%s\" title %s",
                     k ? ", \\\n     " : "plot ", f->name, k, tab_col(&t, 0), tab_col(&t, 1),
-                    b[k].r->srank ? "#d62728" : "#1f77b4", b[k].r->series);
+                    b[k].r->srank ? "#d62728" : "#1f77b4", gq(b[k].r->series, qs, sizeof qs));
         fprintf(gp, "\n");
         rc = finish(c, f, &t, b, nblk, gp, 0);
     }
@@ -1386,10 +1436,12 @@ static int fig_xent(ctx *c, figure *f)
             char using[32];
             snprintf(using, sizeof using, "%d:%d", tab_col(&t, 2), tab_col(&t, p ? 4 : 3));
             for (int k = 0; k < nblk; k++) {
+                char pt[96], qp[100];
+                snprintf(pt, sizeof pt, "points, %s", b[k].r->series);
                 fprintf(gp, "%s\"%s.dat\" index %d using %s with points pt 7 ps 0.3 lc %d "
-                            "title \"points, %s\"",
+                            "title %s",
                         first ? "plot " : ", \\\n     ", f->name, k, using, k + 1,
-                        b[k].r->series);
+                        gq(pt, qp, sizeof qp));
                 first = 0;
             }
             for (int i = 0; i < a.nk; i++) {
@@ -1426,7 +1478,8 @@ static int base_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
     frow *r = tab_add(c, t);
     if (!r)
         return c->e->code;
-    const char *data = col_s(st, 0);
+    char dbuf[32];
+    const char *data = col_s(st, 0, dbuf, sizeof dbuf);
     r->srank = data_rank(data) * c->ndb + db;
     series_name(c, r->series, sizeof r->series, data, db);
     r->db = db;

@@ -672,9 +672,23 @@ static int select_runs(store *s, const char *status, sqlite3_stmt **st, sn_err *
 }
 
 /* Write text as one CSV field (RFC 4180: quoted when it holds a comma, a
- * quote or a line break; quotes doubled). */
+ * quote or a line break; quotes doubled). Text from a database is untrusted:
+ * a field that a spreadsheet would run as a formula (starting with = + - @,
+ * a tab or a carriage return) gets a leading ' (OWASP's CSV-injection rule),
+ * which pandas and csv readers keep as part of the text. None of sensi's own
+ * text values starts so; numbers are written by the caller, unguarded. */
 static void csv_field(FILE *f, const char *t)
 {
+    if (strchr("=+-@\t\r", t[0]) && t[0]) {
+        fputs("\"'", f);
+        for (; *t; t++) {
+            if (*t == '"')
+                fputc('"', f);
+            fputc(*t, f);
+        }
+        fputc('"', f);
+        return;
+    }
     if (!strpbrk(t, ",\"\r\n")) {
         fputs(t, f);
         return;
