@@ -60,6 +60,30 @@ python3 -c 'import sys,os
 for f in ["data_batch_%d.bin" % i for i in range(1,6)] + ["test_batch.bin"]:
     open(os.path.join(sys.argv[1], f), "wb").write(bytes((i % 10 if j == 0 else (i * 7 + j) % 256) for i in range(20) for j in range(3073)))' "$T/cifar"
 expect_fail eval-shape-mismatch "inputs" $SENSI eval "$T/net.safetensors" --data cifar10 --data-dir "$T/cifar" --train-size 10 --test-size 10
+# IDX splits of different image sizes (a 20x20 test file beside 28x28 training
+# files, and the reverse): every command refuses before any arithmetic (this
+# once crashed in sgemm or printed garbage metrics)
+mkdir -p "$T/mix" "$T/mix2"
+cp $FM/train-*.gz "$T/mix/"
+cp $FM/t10k-*.gz "$T/mix2/"
+python3 -c 'import struct, sys
+n, h = 300, 20
+for d, split in ((sys.argv[1], "t10k"), (sys.argv[2], "train")):
+    open(d + "/" + split + "-images-idx3-ubyte", "wb").write(struct.pack(">IIII", 0x803, n, h, h) + bytes((i * 31) % 256 for i in range(n * h * h)))
+    open(d + "/" + split + "-labels-idx1-ubyte", "wb").write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))' "$T/mix" "$T/mix2"
+expect_fail mixed-idx-train "test images are 1x20x20 but the training images 1x28x28" \
+    $SENSI train --data-dir "$T/mix" --train-size 300 --steps 5 -q -o "$T/mix.safetensors"
+[ -e "$T/mix.safetensors" ] && bad mixed-idx-no-model "a model was written" || ok mixed-idx-no-model
+expect_fail mixed-idx-train-test-size "1x20x20" $SENSI train --data-dir "$T/mix" --train-size 300 --test-size 100 --steps 5 -q
+expect_fail mixed-idx-reverse "test images are 1x28x28 but the training images 1x20x20" \
+    $SENSI train --data-dir "$T/mix2" --train-size 300 --steps 5 -q
+expect_fail mixed-idx-eval "1x20x20" $SENSI eval "$T/net.safetensors" --data-dir "$T/mix"
+expect_fail mixed-idx-jacobian "1x20x20" $SENSI jacobian "$T/net.safetensors" --data-dir "$T/mix" --points 10
+expect_fail mixed-idx-transitions "1x20x20" $SENSI transitions "$T/net.safetensors" --data-dir "$T/mix" --count 1
+expect_fail mixed-idx-slice "1x20x20" $SENSI slice "$T/net.safetensors" --data-dir "$T/mix" -o "$T/mix.png"
+printf '{"name": "mix", "fixed": {"train_size": 300, "steps": 5, "width": 8}, "grid": {"depth": [2]}}' >"$T/mix.json"
+expect_fail mixed-idx-sweep "fashion-mnist: the test images are 1x20x20" \
+    $SENSI sweep "$T/mix.json" --db "$T/mix.db" --data-dir "$T/mix" -q
 # truncated model file
 head -c 5000 "$T/net.safetensors" >"$T/trunc.safetensors"
 expect_fail eval-truncated "trunc.safetensors" $SENSI eval "$T/trunc.safetensors"

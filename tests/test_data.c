@@ -921,6 +921,26 @@ static void test_prepare(void **state)
     assert_memory_equal(tr.x, full.x, sizeof(float) * 9 * full.d);
     dataset_free(&tr), dataset_free(&te), dataset_free(&full), dataset_free(&full2);
     dataset_free(&ref), dataset_free(&ref_te);
+
+    /* splits of different geometry or classes are refused, whatever the sizes:
+     * same D but transposed images (3x2 vs 2x3), more pixels, other classes */
+    dataset a, bb;
+    assert_int_equal(dataset_alloc(&a, 4, 1, 3, 2, 10, &e), SN_OK);
+    const int geo[3][4] = {{1, 2, 3, 10}, {1, 4, 4, 10}, {1, 3, 2, 100}};
+    for (int g = 0; g < 3; g++) {
+        assert_int_equal(dataset_alloc(&bb, 4, geo[g][0], geo[g][1], geo[g][2], geo[g][3], &e),
+                         SN_OK);
+        assert_int_equal(dataset_check_pair(&a, &bb, &e), SN_ESHAPE);
+        assert_int_equal(dataset_prepare(&a, &bb, &p, &tr, &te, &e), SN_ESHAPE);
+        assert_null(tr.x);
+        assert_null(te.x);
+        assert_int_equal(dataset_prepare(&bb, &a, &p, &tr, &te, &e), SN_ESHAPE);
+        dataset_free(&bb);
+    }
+    assert_non_null(strstr(e.msg, "classes"));
+    assert_int_equal(dataset_alloc(&bb, 2, 1, 3, 2, 10, &e), SN_OK);
+    assert_int_equal(dataset_check_pair(&a, &bb, &e), SN_OK);
+    dataset_free(&a), dataset_free(&bb);
 }
 
 static void test_standardize(void **state)

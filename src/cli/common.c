@@ -109,8 +109,11 @@ void cli_load_data(const data_opts *o, dataset *train, dataset *test)
     data_prep p = {.train_size = o->train_size, .test_size = o->test_size,
                    .standardize = o->standardize, .random_labels = o->random_labels,
                    .seed = o->seed};
-    if (dataset_prepare(&train_full, &test_full, &p, train, test, &e))
+    if (dataset_prepare(&train_full, &test_full, &p, train, test, &e)) {
+        if (e.code == SN_ESHAPE)
+            die("%s%s%s: %s", o->name, o->dir ? " in " : "", o->dir ? o->dir : "", e.msg);
         die("%s (%s)", e.msg, o->name);
+    }
     dataset_free(&train_full);
     dataset_free(&test_full);
 }
@@ -186,6 +189,8 @@ void cli_load_model_data_opts(const char *path, const char *name, const char *di
 
 void cli_check_model_data(const char *path, const mlp *m, const dataset *ds, const char *name)
 {
+    /* cli_load_data has checked train against test (dataset_check_pair), so
+     * the model checked against either split is checked against both */
     if (ds->d != m->cfg.d || ds->k != m->cfg.k)
         die("%s: the network takes %d inputs and gives %d classes, but %s has %d inputs and %d "
             "classes",

@@ -351,11 +351,28 @@ int dataset_copy_head(const dataset *src, int n, dataset *out, sn_err *e)
     return SN_OK;
 }
 
+int dataset_check_pair(const dataset *train, const dataset *test, sn_err *e)
+{
+    if (train->c != test->c || train->h != test->h || train->w != test->w ||
+        train->d != test->d)
+        return err_set(e, SN_ESHAPE,
+                       "the test images are %dx%dx%d but the training images %dx%dx%d "
+                       "(files of different datasets?)",
+                       test->c, test->h, test->w, train->c, train->h, train->w);
+    if (train->k != test->k)
+        return err_set(e, SN_ESHAPE, "the test split has %d classes but the training split %d",
+                       test->k, train->k);
+    return SN_OK;
+}
+
 int dataset_prepare(const dataset *train_full, const dataset *test_full, const data_prep *p,
                     dataset *train, dataset *test, sn_err *e)
 {
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
+    int rc0 = dataset_check_pair(train_full, test_full, e);
+    if (rc0)
+        return rc0;
     if (p->train_size > train_full->n)
         return err_set(e, SN_EARG, "--train-size %d exceeds the %d training examples",
                        p->train_size, train_full->n);

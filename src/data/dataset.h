@@ -88,11 +88,18 @@ typedef struct data_prep {
     uint64_t seed;         /* run seed: labels use stream rng_derive(seed, 4) */
 } data_prep;
 
+/* SN_ESHAPE (message gives both geometries) unless train and test have the
+ * same channels, height, width, features and classes: every command and the
+ * sweep check this before any arithmetic (split files of different sizes
+ * once crashed in sgemm or gave garbage metrics). */
+int dataset_check_pair(const dataset *train, const dataset *test, sn_err *e);
+
 /* The training and test sets of one run from the full splits: first-N
  * copies, standardisation fitted on the training subset, random labels.
  * train_full/test_full are not modified (a sweep worker keeps them and cuts
- * many runs from them). Errors: SN_EARG when a size exceeds its split
- * (message names it), SN_ENOMEM; train/test zeroed on failure. */
+ * many runs from them). Errors: SN_ESHAPE when the splits' geometries differ
+ * (dataset_check_pair), SN_EARG when a size exceeds its split (message names
+ * it), SN_ENOMEM; train/test zeroed on failure. */
 int dataset_prepare(const dataset *train_full, const dataset *test_full, const data_prep *p,
                     dataset *train, dataset *test, sn_err *e);
 

@@ -48,8 +48,15 @@ int data_cache_get(data_cache *dc, const char *name, const dataset **train,
     if (!dc->loaded[k]) {
         if ((rc = dataset_load(k, dc->dir, 1, &dc->train[k], e)))
             return rc;
-        if ((rc = dataset_load(k, dc->dir, 0, &dc->test[k], e))) {
+        if ((rc = dataset_load(k, dc->dir, 0, &dc->test[k], e)) ||
+            (rc = dataset_check_pair(&dc->train[k], &dc->test[k], e))) {
+            if (rc == SN_ESHAPE) { /* name the dataset: the sweep reports it at startup */
+                char why[sizeof e->msg];
+                snprintf(why, sizeof why, "%s", e->msg);
+                err_set(e, rc, "%s: %s", name, why);
+            }
             dataset_free(&dc->train[k]);
+            dataset_free(&dc->test[k]);
             return rc;
         }
         dc->loaded[k] = 1;
