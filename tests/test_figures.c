@@ -280,7 +280,8 @@ static void test_build_dbs(void **state)
     for (int k = 1; k < 16; k++) {
         char sql[256];
         snprintf(sql, sizeof sql, "insert into points select run_id, split, idx + %d, label, "
-                                  "pred, correct, loss, jac_softmax, jac_logit, jac_y from "
+                                  "pred, correct, loss, jac_softmax, jac_logit, jac_y, pmax, entropy, "
+                                  "margin from "
                                   "points where idx < 100000", k * 100000);
         assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     }

@@ -43,6 +43,7 @@ typedef struct ref_point {
     double jac_softmax, jac_logit, jac_y, loss;
     int pred;
     double gap; /* top logit minus the runner-up */
+    double pmax, entropy; /* max softmax and its entropy (nats), from s in double */
 } ref_point;
 
 /* Reference norms at x by central differences (step h) of the double forward.
@@ -99,6 +100,11 @@ static int ref_point_fd(const mlp *m, const double *p, const float *xf, int y, r
     r->loss = log(sum) + mx - z[y];
     r->pred = arg;
     r->gap = mx - second;
+    r->pmax = 0, r->entropy = 0;
+    for (int k = 0; k < K; k++) {
+        r->pmax = s[k] > r->pmax ? s[k] : r->pmax;
+        r->entropy -= s[k] > 0 ? s[k] * log(s[k]) : 0;
+    }
     return 0;
 }
 
@@ -181,7 +187,7 @@ static void check_fd_config(act_kind act, int bias, int depth, long piece_seen[3
     assert_int_equal(jac_norms(&m, x, y, n, out, &e), SN_OK);
     double *p = params_double(&m);
     for (int i = 0; i < n; i++) {
-        ref_point r;
+        ref_point r = {0};
         if (ref_point_fd(&m, p, x + i * d, y[i], &r)) {
             (*skipped)++;
             continue;
@@ -198,6 +204,9 @@ static void check_fd_config(act_kind act, int bias, int depth, long piece_seen[3
             !close_to(out[i].jac_softmax, r.jac_softmax, rtol, atol) ||
             !close_to(out[i].jac_y, r.jac_y, rtol, atol) ||
             !close_to(out[i].loss, r.loss, 1e-5, 1e-6) ||
+            !close_to(out[i].pmax, r.pmax, 1e-5, 1e-7) ||
+            !close_to(out[i].entropy, r.entropy, 1e-5, 1e-6) ||
+            !close_to(out[i].margin, r.gap, 1e-5, 1e-6) ||
             (r.gap > 1e-4 && out[i].pred != r.pred))
             fail_msg("%s bias %d depth %d point %d: got logit %.9g softmax %.9g y %.9g loss %.9g "
                      "pred %d, finite differences %.9g %.9g %.9g %.9g %d",
@@ -589,10 +598,14 @@ static void test_summary_stats(void **state)
     assert_true(fabs(se - sqrt(3.2 / 5)) < 1e-12); /* sample var 3.2 */
     assert_int_equal(stats_mean_median_se(v, 4, &mean, &med, &se, &e), SN_OK);
     assert_true(med == 2); /* (1 + 3) / 2 */
-    jac_point pt[4] = {{.jac_softmax = 1, .jac_logit = 2, .jac_y = 0.1, .loss = 0.5, .pred = 0},
-                       {.jac_softmax = 3, .jac_logit = 4, .jac_y = 1e9, .loss = 0.7, .pred = 2},
-                       {.jac_softmax = 2, .jac_logit = 1, .jac_y = 0.05, .loss = 1.5, .pred = 1},
-                       {.jac_softmax = 4, .jac_logit = 3, .jac_y = 0, .loss = 2.0, .pred = 0}};
+    jac_point pt[4] = {{.jac_softmax = 1, .jac_logit = 2, .jac_y = 0.1, .loss = 0.5, .pred = 0,
+                        .pmax = 0.9, .entropy = 0.2, .margin = 3},
+                       {.jac_softmax = 3, .jac_logit = 4, .jac_y = 1e9, .loss = 0.7, .pred = 2,
+                        .pmax = 0.5, .entropy = 0.9, .margin = 1},
+                       {.jac_softmax = 2, .jac_logit = 1, .jac_y = 0.05, .loss = 1.5, .pred = 1,
+                        .pmax = 0.4, .entropy = 1.0, .margin = 3},
+                       {.jac_softmax = 4, .jac_logit = 3, .jac_y = 0, .loss = 2.0, .pred = 0,
+                        .pmax = 0.7, .entropy = 0.6, .margin = 2}};
     uint8_t y[4] = {0, 1, 1, 1};
     jac_summary s;
     assert_int_equal(jac_summarize(pt, y, 4, 3, &s, &e), SN_OK);
@@ -600,6 +613,29 @@ static void test_summary_stats(void **state)
     assert_true(fabs(s.mean_loss - 1.175) < 1e-12);
     assert_true(fabs(s.M - (4 + 16 + 1 + 9) / 3.0 / 4) < 1e-12);
     assert_true(fabs(s.auc - 1.0) < 1e-12); /* wrong: scores {3,4} > right: {1,2} */
+    /* top decile of 4 points = the 1 largest ||J|| (point 3, wrong) */
+    assert_true(s.top_decile_err == 1.0);
+    assert_true(fabs(s.pmax_mean - 0.625) < 1e-12);
+    assert_true(fabs(s.entropy_mean - 0.675) < 1e-12);
+    assert_true(fabs(s.margin_mean - 2.25) < 1e-12);
+    /* wrong = points 1, 3. -pmax: wrong {-0.5, -0.7} vs right {-0.9, -0.4}: pairs
+     * (-0.5 > -0.9) (-0.5 < -0.4) (-0.7 > -0.9) (-0.7 < -0.4) -> 2/4 */
+    assert_true(fabs(s.auc_pmax - 0.5) < 1e-12);
+    /* entropy: wrong {0.9, 0.6} vs right {0.2, 1.0}: 0.9>0.2, 0.9<1, 0.6>0.2, 0.6<1 -> 0.5 */
+    assert_true(fabs(s.auc_entropy - 0.5) < 1e-12);
+    /* -margin: wrong {-1, -2} vs right {-3, -3}: all four wrong > right -> 1 */
+    assert_true(fabs(s.auc_margin - 1.0) < 1e-12);
+    /* ties at the top-decile cut share it: 20 points, 2 places, 4 tied at the
+     * top of which 1 is wrong -> rate 1/4 whatever the order */
+    jac_point tp[20];
+    uint8_t ty[20];
+    for (int i = 0; i < 20; i++) {
+        tp[i] = (jac_point){.jac_softmax = i < 4 ? 100 : i, .jac_logit = 1, .loss = 1,
+                            .pred = i == 2 ? 1 : 0, .pmax = 0.5, .entropy = 1, .margin = 1};
+        ty[i] = 0;
+    }
+    assert_int_equal(jac_summarize(tp, ty, 20, 3, &s, &e), SN_OK);
+    assert_true(fabs(s.top_decile_err - 0.25) < 1e-12);
     int within = 0;
     for (int i = 0; i < 4; i++) {
         double lo, hi, me;

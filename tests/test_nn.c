@@ -327,6 +327,10 @@ static void test_lbfgs_convex(void **state)
         if (fabs(pm[m.w_off[0] + i] - p[m.w_off[0] + i]) > 2e-3)
             fail_msg("weight %d: %.6f vs %.6f", i, pm[i], p[i]);
     assert_true(res.status == TRAIN_NOT_FIT || res.status == TRAIN_FIT);
+    /* fit_step: -1 or a check at a multiple of eval_every (or the end) */
+    assert_true(res.fit_step == -1 || (res.fit_step > 0 && res.fit_step <= res.steps &&
+                                       (res.fit_step % 10 == 0 || res.fit_step == res.steps)));
+    assert_true(res.status != TRAIN_FIT || res.fit_step > 0);
     free(p);
     free(gr);
     free(pm);
@@ -368,6 +372,20 @@ static void test_training_status_and_determinism(void **state)
             ra.steps % tc.eval_every != 0)
             fail_msg("%s: status %s after %ld steps, acc %.3f", optim_name((opt_kind)o),
                      train_status_name(ra.status), ra.steps, ra.train_acc);
+        if (ra.fit_step != ra.steps) /* early stop: it stopped at the first fit */
+            fail_msg("%s: fit_step %ld, steps %ld", optim_name((opt_kind)o), ra.fit_step,
+                     ra.steps);
+        /* the paper's protocol: the whole budget, fit_step still the first
+         * check at 100%; the same data order gives the same first fit */
+        tc.early_stop = 0;
+        tc.steps = ra.steps + 200;
+        train_synth(&tc, ACT_RELU, &ds, &b, &rb);
+        if (rb.steps != tc.steps || rb.fit_step != ra.fit_step)
+            fail_msg("%s, fixed budget: %ld steps (budget %ld), fit_step %ld (early stop: %ld)",
+                     optim_name((opt_kind)o), rb.steps, tc.steps, rb.fit_step, ra.fit_step);
+        mlp_free(&b);
+        tc.early_stop = 1;
+        tc.steps = 3000;
         train_synth(&tc, ACT_RELU, &ds, &b, &rb);
         assert_int_equal(ra.steps, rb.steps);
         assert_memory_equal(a.params, b.params, sizeof(float) * a.n_params);

@@ -1,15 +1,22 @@
 /* test_stats.c: the analysis statistics against values computed without the
  * code under test: Pearson / Spearman / Kendall tau-b on hand-computed cases
- * (ties included, the arithmetic in comments), Kendall tau-b against a
- * brute-force O(n^2) pair count on random data with many ties, Spearman
- * against Pearson of brute-force mid-ranks, the granulated Kendall
- * coefficient on constructed grids with known answers, the percentile
+ * (ties included, the arithmetic in comments), Kendall tau-b and tau-a
+ * against brute-force O(n^2) pair counts on random data with many ties,
+ * Spearman against Pearson of brute-force mid-ranks, the granulated Kendall
+ * coefficient (tau-b, and Jiang et al.'s tau-a version) on constructed grids
+ * with known answers and against a brute-force definition, the percentile
  * bootstrap's coverage in a simulation (bivariate normal, known rho), the
- * Wilson interval and the normal quantile against reference values (hand
- * formula; Python's statistics.NormalDist, which uses Wichura's AS241, an
- * algorithm independent of ours). Prints the bootstrap coverage as a line
- * "measured: ...". Runs in ~0.3 s at -O3 and ~0.6 s under ASan+UBSan at
- * -O1, so the sanitized build runs the same sizes. */
+ * bootstrap distribution against a replay of its documented draws, the
+ * cluster bootstrap's resamples checked one by one (whole clusters, G draws)
+ * and its coverage in a simulation of clustered data beside the iid
+ * bootstrap's, the bootstrap p-value, quantiles and the Holm adjustment on
+ * hand-worked cases (Holm also against the sequential procedure), the AUC
+ * against pair counting and the median against order statistics found by
+ * counting, the Wilson interval and the normal quantile against reference
+ * values (hand formula; Python's statistics.NormalDist, which uses Wichura's
+ * AS241, an algorithm independent of ours). Prints both coverages as lines
+ * "measured: ...". Runs in ~0.5 s at -O3, so the sanitized build runs the
+ * same sizes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -573,6 +580,695 @@ static void test_bootstrap_basics(void **state)
     assert_true(isnan(lo) && isnan(hi));
 }
 
+/* ---- the bootstrap distribution: stats_resample and what reads it ---- */
+
+/* Insertion sort (test-side, independent of the code under test's qsort). */
+static void sort_brute(double *v, int n)
+{
+    for (int i = 1; i < n; i++) {
+        double t = v[i];
+        int j = i - 1;
+        while (j >= 0 && v[j] > t)
+            v[j + 1] = v[j], j--;
+        v[j + 1] = t;
+    }
+}
+
+/* Quantile q of sorted v (m): h = (m - 1) q, v[floor h] + frac(h) * (next
+ * - v[floor h]) (Hyndman-Fan type 7), written out again here. */
+static double quantile_brute(const double *v, int m, double q)
+{
+    double h = (m - 1) * q;
+    int k = (int)floor(h);
+    return k >= m - 1 ? v[m - 1] : v[k] + (h - k) * (v[k + 1] - v[k]);
+}
+
+static void test_quantile_interval(void **state)
+{
+    (void)state;
+    /* v = 1, 2, 4, 8: q = .5 -> h = 1.5 -> 2 + .5 * (4 - 2) = 3; q = 1/3 ->
+     * h = 1 -> 2; q = .9 -> h = 2.7 -> 4 + .7 * 4 = 6.8; q = 0, 1 -> ends;
+     * outside [0, 1] clamped */
+    double v[] = {1, 2, 4, 8};
+    near(stats_quantile_sorted(v, 4, 0.5), 3, 1e-15, "q .5");
+    near(stats_quantile_sorted(v, 4, 1.0 / 3), 2, 1e-15, "q 1/3");
+    near(stats_quantile_sorted(v, 4, 0.9), 6.8, 1e-14, "q .9");
+    near(stats_quantile_sorted(v, 4, 0), 1, 0, "q 0");
+    near(stats_quantile_sorted(v, 4, 1), 8, 0, "q 1");
+    near(stats_quantile_sorted(v, 4, -3), 1, 0, "q < 0");
+    near(stats_quantile_sorted(v, 4, 7), 8, 0, "q > 1");
+    /* so large that (n - 1) q does not fit an int */
+    near(stats_quantile_sorted(v, 4, 1e300), 8, 0, "q huge");
+    near(stats_quantile_sorted(v, 4, INFINITY), 8, 0, "q inf");
+    near(stats_quantile_sorted(v, 4, -1e300), 1, 0, "q huge negative");
+    near(stats_quantile_sorted(v, 1, 0.3), 1, 0, "q of one value");
+    assert_true(isnan(stats_quantile_sorted(v, 0, 0.5)));
+    assert_true(isnan(stats_quantile_sorted(v, 4, NAN)));
+
+    /* 0, 1, ..., 100: the 90% interval is [q .05, q .95] = [5, 95]
+     * (h = 100 q is an integer) */
+    double u[101], lo, hi;
+    for (int i = 0; i <= 100; i++)
+        u[i] = i;
+    stats_percentile_interval(u, 101, 101, 0.90, &lo, &hi);
+    near(lo, 5, 1e-12, "interval lo");
+    near(hi, 95, 1e-12, "interval hi");
+    /* the NaN rule: at most half the resamples may have been dropped */
+    stats_percentile_interval(u, 51, 101, 0.90, &lo, &hi); /* 50 of 101 dropped */
+    assert_false(isnan(lo) || isnan(hi));
+    stats_percentile_interval(u, 50, 101, 0.90, &lo, &hi); /* 51 of 101 dropped */
+    assert_true(isnan(lo) && isnan(hi));
+    stats_percentile_interval(u, 50, 100, 0.90, &lo, &hi); /* exactly half */
+    assert_false(isnan(lo) || isnan(hi));
+    stats_percentile_interval(u, 0, 0, 0.90, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    stats_percentile_interval(u, 101, 101, 1.0, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    stats_percentile_interval(u, 101, 50, 0.9, &lo, &hi); /* kept > reps */
+    assert_true(isnan(lo) && isnan(hi));
+}
+
+/* cluster == NULL: the distribution is the documented draws (n times
+ * rng_below(n) per resample from rng_seed(seed)), replayed here, and its
+ * percentile interval is stats_bootstrap's, bit for bit. */
+static void test_resample_iid(void **state)
+{
+    (void)state;
+    enum { n = 40, reps = 300 };
+    double x[n], y[n], bx[n], by[n], out[reps], want[reps];
+    int idx[n];
+    pearson_ctx c = {x, y, bx, by};
+    rng r;
+    rng_seed(&r, 21);
+    random_pairs(&r, x, y, n, 0, 0, 1.0);
+    uint64_t seeds[] = {42, 7, 0};
+    for (int s = 0; s < N_OF(seeds); s++) {
+        int kept = -1;
+        assert_int_equal(stats_resample(boot_pearson, &c, NULL, n, reps, seeds[s], out, &kept), 0);
+        assert_int_equal(kept, reps);
+        rng q;
+        rng_seed(&q, seeds[s]);
+        for (int b = 0; b < reps; b++) {
+            for (int i = 0; i < n; i++)
+                idx[i] = (int)rng_below(&q, n);
+            want[b] = boot_pearson(idx, n, &c);
+        }
+        sort_brute(want, reps);
+        for (int b = 0; b < reps; b++)
+            near(out[b], want[b], 0, "replayed resample");
+        double levels[] = {0.95, 0.5, 0.99};
+        for (int l = 0; l < N_OF(levels); l++) {
+            double lo, hi, lo2, hi2;
+            assert_int_equal(
+                stats_bootstrap(boot_pearson, &c, n, reps, seeds[s], levels[l], &lo, &hi), 0);
+            stats_percentile_interval(out, kept, reps, levels[l], &lo2, &hi2);
+            assert_true(lo == lo2 && hi == hi2);
+            near(lo, quantile_brute(want, reps, 0.5 * (1 - levels[l])), 0, "brute lo");
+            near(hi, quantile_brute(want, reps, 0.5 * (1 + levels[l])), 0, "brute hi");
+        }
+    }
+    /* NaN resamples are dropped: boot_partly_nan is NaN when the first
+     * draw of a resample is < thresh; replay to count them */
+    static double big[2000];
+    int thresholds[] = {30, 70};
+    for (int t = 0; t < N_OF(thresholds); t++) {
+        int thresh = thresholds[t], kept, want_kept = 0;
+        assert_int_equal(stats_resample(boot_partly_nan, &thresh, NULL, 100, 2000, 9, big, &kept), 0);
+        rng q;
+        rng_seed(&q, 9);
+        for (int b = 0; b < 2000; b++) {
+            want_kept += rng_below(&q, 100) >= (uint32_t)thresh;
+            for (int i = 1; i < 100; i++)
+                rng_below(&q, 100);
+        }
+        assert_int_equal(kept, want_kept);
+        for (int b = 1; b < kept; b++)
+            assert_true(big[b - 1] <= big[b]);
+        double lo, hi, lo2, hi2;
+        assert_int_equal(stats_bootstrap(boot_partly_nan, &thresh, 100, 2000, 9, 0.95, &lo, &hi), 0);
+        stats_percentile_interval(big, kept, 2000, 0.95, &lo2, &hi2);
+        assert_true(t == 0 ? lo == lo2 && hi == hi2 : isnan(lo2) && isnan(hi2) && isnan(lo));
+    }
+    /* nothing to resample */
+    int kept = -1;
+    assert_int_equal(stats_resample(boot_first, NULL, NULL, 0, 10, 1, out, &kept), 0);
+    assert_int_equal(kept, 0);
+    kept = -1;
+    assert_int_equal(stats_resample(boot_first, NULL, NULL, 10, 0, 1, out, &kept), 0);
+    assert_int_equal(kept, 0);
+}
+
+/* What the clustered resampling passes f, checked on every resample. */
+enum { CL_MAXN = 64 };
+typedef struct {
+    const int *cl;        // (n) cluster id of each item
+    int n, G;             // items, distinct ids
+    int size;             // the common cluster size (0 when sizes differ)
+    int min_size, max_size;
+    int bad;              // resamples that broke a rule
+    long draws[CL_MAXN];  // per item: times it was passed, over all resamples
+} clus_ctx;
+
+/* f = the number of distinct clusters in the resample, after checking: the
+ * indices are in range, all items of a drawn cluster come together (each
+ * appears as often as the others of its cluster), G clusters were drawn in
+ * all, and m is their total size. */
+static double boot_clusters(const int *idx, int m, void *ctx)
+{
+    clus_ctx *c = ctx;
+    int count[CL_MAXN] = {0};
+    for (int k = 0; k < m; k++) {
+        if (idx[k] < 0 || idx[k] >= c->n) {
+            c->bad++;
+            return NAN;
+        }
+        count[idx[k]]++;
+    }
+    int distinct = 0, drawn = 0;
+    for (int i = 0; i < c->n; i++) {
+        c->draws[i] += count[i];
+        int first = 1; /* i is the first item of its cluster */
+        for (int j = 0; j < i; j++)
+            if (c->cl[j] == c->cl[i]) {
+                first = 0;
+                if (count[j] != count[i])
+                    c->bad++;
+                break;
+            }
+        if (first) {
+            drawn += count[i];
+            distinct += count[i] > 0;
+        }
+    }
+    if (drawn != c->G || m < c->G * c->min_size || m > c->G * c->max_size)
+        c->bad++;
+    if (c->size && (m % c->size != 0 || m != c->G * c->size))
+        c->bad++;
+    if (distinct > c->G)
+        c->bad++;
+    return distinct;
+}
+
+static void test_resample_clustered(void **state)
+{
+    (void)state;
+    enum { reps = 4000 };
+    static double out[reps];
+    /* 7 clusters of 3 items with arbitrary, interleaved ids */
+    int ids[7] = {5, -3, 100, 42, 0, -77, 9}, cl[21];
+    for (int i = 0; i < 21; i++)
+        cl[i] = ids[i % 7];
+    clus_ctx c = {cl, 21, 7, 3, 3, 3, 0, {0}};
+    int kept;
+    assert_int_equal(stats_resample(boot_clusters, &c, cl, 21, reps, 5, out, &kept), 0);
+    assert_int_equal(c.bad, 0);
+    assert_int_equal(kept, reps);
+    assert_true(out[0] >= 1 && out[kept - 1] <= 7);
+    /* draws are uniform with replacement: E[distinct] = G (1 - (1 - 1/G)^G)
+     * = 7 (1 - (6/7)^7) = 4.6206 (sd of one resample's count < 1, of the
+     * mean over 4000 < 0.016); every cluster is drawn once per resample on
+     * average (sd over 4000 resamples ~ 59) */
+    double mean = 0;
+    for (int b = 0; b < kept; b++)
+        mean += out[b];
+    mean /= kept;
+    near(mean, 7 * (1 - pow(6.0 / 7, 7)), 0.1, "mean distinct clusters");
+    for (int i = 0; i < 21; i++)
+        near((double)c.draws[i], reps, 0.08 * reps, "draws of a cluster");
+
+    /* unequal sizes: id 3 has 2 items, 8 has 5, 1 has 3, -2 has 1 (G = 4) */
+    int cu[11] = {3, 3, 8, 1, 8, 8, 8, -2, 1, 1, 8};
+    clus_ctx u = {cu, 11, 4, 0, 1, 5, 0, {0}};
+    assert_int_equal(stats_resample(boot_clusters, &u, cu, 11, reps, 6, out, &kept), 0);
+    assert_int_equal(u.bad, 0);
+    assert_true(out[0] >= 1 && out[kept - 1] <= 4);
+    /* one cluster: every resample is all items, once */
+    int one[5] = {9, 9, 9, 9, 9};
+    clus_ctx o = {one, 5, 1, 5, 5, 5, 0, {0}};
+    assert_int_equal(stats_resample(boot_clusters, &o, one, 5, 50, 7, out, &kept), 0);
+    assert_int_equal(o.bad, 0);
+    assert_true(out[0] == 1 && out[kept - 1] == 1);
+    for (int i = 0; i < 5; i++)
+        assert_true(o.draws[i] == 50);
+
+    /* distinct ids increasing in i: exactly the iid resamples (documented) */
+    enum { n = 40 };
+    double x[n], y[n], bx[n], by[n], want[300];
+    static double got[300];
+    int sing[n];
+    pearson_ctx pc = {x, y, bx, by};
+    rng r;
+    rng_seed(&r, 22);
+    random_pairs(&r, x, y, n, 0, 0, 0.7);
+    for (int i = 0; i < n; i++)
+        sing[i] = 10 * i - 7;
+    int k1, k2;
+    assert_int_equal(stats_resample(boot_pearson, &pc, sing, n, 300, 8, got, &k1), 0);
+    assert_int_equal(stats_resample(boot_pearson, &pc, NULL, n, 300, 8, want, &k2), 0);
+    assert_int_equal(k1, k2);
+    for (int b = 0; b < k1; b++)
+        assert_true(got[b] == want[b]);
+}
+
+/* f = the mean of the resampled values (ctx: the values). */
+static double boot_mean(const int *idx, int m, void *ctx)
+{
+    const double *v = ctx;
+    double s = 0;
+    for (int i = 0; i < m; i++)
+        s += v[idx[i]];
+    return s / m;
+}
+
+/* Coverage of the true mean by the 95% percentile interval of the mean
+ * when items come in clusters (20 clusters of 3: a cluster effect of sd 1
+ * shared by its items, item noise sd 0.3). The mean's sd is sqrt((1 + .09 /
+ * 3) / 20) = 0.227; resampling items as if independent estimates it as
+ * ~sqrt(1.09 / 60) = 0.135, so the iid interval should cover only ~75%
+ * (P(|Z| < 1.96 * 0.135 / 0.227)); resampling whole clusters should cover
+ * ~93% (the percentile bootstrap of a mean of 20 runs a little narrow). */
+static void test_resample_cluster_coverage(void **state)
+{
+    (void)state;
+    enum { G = 20, S = 3, n = G * S, datasets = 300, reps = 300 };
+    const double mu = 1.5;
+    double v[n], out[reps];
+    int cl[n];
+    for (int i = 0; i < n; i++)
+        cl[i] = i / S;
+    rng r;
+    rng_seed(&r, 2020);
+    int cover_c = 0, cover_i = 0, reject_c = 0, kept;
+    double width_c = 0, width_i = 0;
+    for (int d = 0; d < datasets; d++) {
+        for (int g = 0; g < G; g++) {
+            double u = rng_normal(&r);
+            for (int s = 0; s < S; s++)
+                v[g * S + s] = mu + u + 0.3 * rng_normal(&r);
+        }
+        double lo, hi;
+        assert_int_equal(stats_resample(boot_mean, v, cl, n, reps, rng_derive(31, d), out, &kept), 0);
+        assert_int_equal(kept, reps);
+        stats_percentile_interval(out, kept, reps, 0.95, &lo, &hi);
+        cover_c += lo <= mu && mu <= hi;
+        width_c += hi - lo;
+        reject_c += stats_boot_p(out, kept, mu) < 0.05;
+        assert_int_equal(stats_resample(boot_mean, v, NULL, n, reps, rng_derive(31, d), out, &kept), 0);
+        stats_percentile_interval(out, kept, reps, 0.95, &lo, &hi);
+        cover_i += lo <= mu && mu <= hi;
+        width_i += hi - lo;
+    }
+    double rc = (double)cover_c / datasets, ri = (double)cover_i / datasets;
+    printf("measured: 95%% percentile interval of a mean over %d clusters of %d (cluster sd 1, "
+           "item sd 0.3, %d datasets, %d reps): clustered bootstrap covers %d/%d = %.3f (mean "
+           "width %.3f; boot p < .05 at the true mean in %.3f), iid bootstrap %d/%d = %.3f "
+           "(width %.3f)\n",
+           G, S, datasets, reps, cover_c, datasets, rc, width_c / datasets,
+           (double)reject_c / datasets, cover_i, datasets, ri, width_i / datasets);
+    assert_true(rc >= 0.88);
+    assert_true(ri < rc - 0.05); /* the iid interval visibly undercovers */
+}
+
+static void test_boot_p(void **state)
+{
+    (void)state;
+    /* v = -2, -1, 0, 0, 1, 2, 3, 4, 5, 6 (kept 10, so (count + 1) / 11):
+     * null 0:   #<= 4, #>= 8 -> 2 * 5/11 = 10/11
+     * null 0.5: #<= 4, #>= 6 -> 10/11
+     * null -3:  #<= 0        -> 2/11 (the smallest possible)
+     * null 10:  #>= 0        -> 2/11
+     * null 5:   #<= 9, #>= 2 -> 2 * 3/11 = 6/11
+     * null 2:   #<= 6, #>= 5 -> 2 * 6/11 > 1 -> 1 */
+    double v[] = {-2, -1, 0, 0, 1, 2, 3, 4, 5, 6};
+    near(stats_boot_p(v, 10, 0), 10.0 / 11, 1e-15, "p at 0");
+    near(stats_boot_p(v, 10, 0.5), 10.0 / 11, 1e-15, "p at .5");
+    near(stats_boot_p(v, 10, -3), 2.0 / 11, 1e-15, "p below all");
+    near(stats_boot_p(v, 10, 10), 2.0 / 11, 1e-15, "p above all");
+    near(stats_boot_p(v, 10, 5), 6.0 / 11, 1e-15, "p at 5");
+    near(stats_boot_p(v, 10, 2), 1, 0, "p capped");
+    /* all equal to the null: both counts 5 -> 2 * 6/6 -> 1; one value */
+    double z[] = {0, 0, 0, 0, 0};
+    near(stats_boot_p(z, 5, 0), 1, 0, "p all at null");
+    near(stats_boot_p(z, 5, 1), 2.0 / 6, 1e-15, "p all below");
+    near(stats_boot_p(z, 1, 0), 1, 0, "p of one value at null");
+    assert_true(isnan(stats_boot_p(v, 0, 0)));
+    assert_true(isnan(stats_boot_p(v, 10, NAN)));
+}
+
+/* ---- Holm ---- */
+
+static void test_holm(void **state)
+{
+    (void)state;
+    /* p = .01, .04, .03, .005, sorted .005 (3), .01 (0), .03 (2), .04 (1):
+     * 4 * .005 = .02; 3 * .01 = .03; 2 * .03 = .06; 1 * .04 = .04 -> running
+     * max .02, .03, .06, .06 -> in input order .03, .06, .06, .02 */
+    double p[] = {0.01, 0.04, 0.03, 0.005}, adj[5];
+    stats_holm(p, 4, adj);
+    near(adj[0], 0.03, 1e-15, "holm 0");
+    near(adj[1], 0.06, 1e-15, "holm 1");
+    near(adj[2], 0.06, 1e-15, "holm 2");
+    near(adj[3], 0.02, 1e-15, "holm 3");
+    /* a NaN stays NaN and does not count: the same four answers */
+    double pn[] = {0.01, NAN, 0.04, 0.03, 0.005};
+    stats_holm(pn, 5, adj);
+    near(adj[0], 0.03, 1e-15, "holm nan 0");
+    assert_true(isnan(adj[1]));
+    near(adj[2], 0.06, 1e-15, "holm nan 2");
+    near(adj[3], 0.06, 1e-15, "holm nan 3");
+    near(adj[4], 0.02, 1e-15, "holm nan 4");
+    /* in place */
+    stats_holm(pn, 5, pn);
+    near(pn[0], 0.03, 1e-15, "holm in place");
+    near(pn[4], 0.02, 1e-15, "holm in place 4");
+    /* capped at 1: .6, .9 -> min(1, 1.2) = 1, then max(1, .9) = 1 */
+    double pc[] = {0.9, 0.6};
+    stats_holm(pc, 2, adj);
+    assert_true(adj[0] == 1 && adj[1] == 1);
+    /* one p-value: unchanged; all NaN: all NaN */
+    double p1[] = {0.2}, p2[] = {NAN, NAN};
+    stats_holm(p1, 1, adj);
+    near(adj[0], 0.2, 0, "holm m=1");
+    stats_holm(p2, 2, adj);
+    assert_true(isnan(adj[0]) && isnan(adj[1]));
+
+    /* random families with ties and NaNs against Holm's sequential
+     * procedure: sorted ascending, reject H_(j) while p_(j) <= alpha / (M -
+     * j). Item i is rejected iff every p_k <= p_i passes its threshold, at
+     * the first position of its tie block, first(k) = #{l : p_l < p_k}; and
+     * adj_i = max over p_k <= p_i of min(1, (M - first(k)) p_k). (p on a
+     * 1/200 grid, alphas off it, so no boundary is a rounding question.) */
+    rng r;
+    rng_seed(&r, 23);
+    double alphas[] = {0.0123, 0.0517, 0.1031, 0.2473, 0.6011};
+    int rejections = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        enum { MAXM = 30 };
+        double q[MAXM], a[MAXM];
+        int m = 1 + (int)rng_below(&r, MAXM), M = 0;
+        for (int i = 0; i < m; i++) {
+            q[i] = rng_uniform(&r) < 0.1 ? NAN : (double)rng_below(&r, 201) / 200 * (trial % 2 ? 1 : 0.1);
+            M += !isnan(q[i]);
+        }
+        stats_holm(q, m, a);
+        for (int i = 0; i < m; i++) {
+            if (isnan(q[i])) {
+                assert_true(isnan(a[i]));
+                continue;
+            }
+            double want = 0;
+            for (int k = 0; k < m; k++) {
+                if (isnan(q[k]) || q[k] > q[i])
+                    continue;
+                int first = 0;
+                for (int l = 0; l < m; l++)
+                    first += !isnan(q[l]) && q[l] < q[k];
+                want = fmax(want, fmin(1, (M - first) * q[k]));
+            }
+            near(a[i], want, 1e-15, "holm brute");
+            for (int s = 0; s < N_OF(alphas); s++) {
+                int rej = 1;
+                for (int k = 0; k < m; k++) {
+                    if (isnan(q[k]) || q[k] > q[i])
+                        continue;
+                    int first = 0;
+                    for (int l = 0; l < m; l++)
+                        first += !isnan(q[l]) && q[l] < q[k];
+                    rej &= q[k] <= alphas[s] / (M - first);
+                }
+                assert_int_equal(a[i] <= alphas[s], rej);
+                rejections += rej;
+            }
+        }
+    }
+    assert_true(rejections > 100); /* the comparison saw both outcomes */
+}
+
+/* ---- Kendall tau-a and the granulated coefficient of Jiang et al. ---- */
+
+/* tau-a by counting every pair: sum of sign(dx) sign(dy) over n(n-1)/2. */
+static double kendall_a_brute(const double *x, const double *y, int n)
+{
+    long long s = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double dx = x[i] - x[j], dy = y[i] - y[j];
+            s += ((dx > 0) - (dx < 0)) * ((dy > 0) - (dy < 0));
+        }
+    return (double)s / ((double)n * (n - 1) / 2);
+}
+
+static void test_kendall_a(void **state)
+{
+    (void)state;
+    /* the test_ties items: C = 5, D = 4 of 15 pairs -> 1/15 (tau-b was
+     * 1/sqrt(143)); x = 1,1,2,2, y = 1,2,1,2: C = D = 1 -> 0; x = 1,2,3,4,
+     * y = 5,5,5,9: C = 3 of 6 -> 1/2 */
+    double x[] = {1, 2, 2, 3, 4, 4}, y[] = {2, 3, 1, 3, 3, 1};
+    near(stats_kendall_a(x, y, 6), 1.0 / 15, 1e-15, "tau-a ties");
+    near(stats_kendall_a(y, x, 6), 1.0 / 15, 1e-15, "tau-a symmetric");
+    double xq[] = {1, 1, 2, 2}, yq[] = {1, 2, 1, 2};
+    near(stats_kendall_a(xq, yq, 4), 0, 1e-15, "tau-a 2x2");
+    double xr[] = {1, 2, 3, 4}, yr[] = {5, 5, 5, 9};
+    near(stats_kendall_a(xr, yr, 4), 0.5, 1e-15, "tau-a y-ties");
+    /* all tied: 0, where tau-b is NaN; n = 2 */
+    double c[] = {3, 3, 3, 3};
+    near(stats_kendall_a(c, yr, 4), 0, 0, "tau-a x all tied");
+    near(stats_kendall_a(xr, c, 4), 0, 0, "tau-a y all tied");
+    near(stats_kendall_a(c, c, 4), 0, 0, "tau-a both all tied");
+    assert_true(isnan(stats_kendall(c, yr, 4)));
+    double a2[] = {0, 1}, b2[] = {5, 3}, t2[] = {4, 4};
+    near(stats_kendall_a(a2, b2, 2), -1, 0, "tau-a n=2");
+    near(stats_kendall_a(a2, t2, 2), 0, 0, "tau-a n=2 tie");
+    /* undefined */
+    assert_true(isnan(stats_kendall_a(a2, b2, 1)));
+    assert_true(isnan(stats_kendall_a(a2, b2, 0)));
+    double xn[] = {1, NAN, 3, 4};
+    assert_true(isnan(stats_kendall_a(xn, yr, 4)));
+    assert_true(isnan(stats_kendall_a(yr, xn, 4)));
+
+    /* brute force on random data: ties in x only, y only, both, none, all */
+    rng r;
+    rng_seed(&r, 24);
+    int sizes[] = {2, 3, 7, 37, 500};
+    int levels[][2] = {{3, 0}, {0, 4}, {5, 5}, {0, 0}, {1, 0}, {0, 1}, {1, 1}, {40, 2}};
+    double *bx = malloc(sizeof(double) * 500), *by = malloc(sizeof(double) * 500);
+    for (int a = 0; a < N_OF(sizes); a++)
+        for (int b = 0; b < N_OF(levels); b++)
+            for (int k = 0; k < 3; k++) {
+                int n = sizes[a];
+                random_pairs(&r, bx, by, n, levels[b][0], levels[b][1], k - 1.0);
+                char what[64];
+                snprintf(what, sizeof what, "tau-a n=%d levels %d,%d", n, levels[b][0],
+                         levels[b][1]);
+                near(stats_kendall_a(bx, by, n), kendall_a_brute(bx, by, n), 1e-12, what);
+            }
+    free(bx);
+    free(by);
+}
+
+/* Jiang et al.'s granulated coefficient by brute force: per axis the mean
+ * of tau-a over every group id with >= 2 items; the mean over axes that
+ * have such a group. */
+static double granulated_a_brute(const double *x, const double *y, const int *g, int n, int A,
+                                 double *psi)
+{
+    double sum = 0, gx[64], gy[64];
+    int na = 0;
+    for (int a = 0; a < A; a++) {
+        double s = 0;
+        int ng = 0;
+        for (int i = 0; i < n; i++) {
+            int id = g[a * n + i], seen = 0, m = 0;
+            if (id < 0)
+                continue;
+            for (int j = 0; j < i; j++)
+                seen |= g[a * n + j] == id;
+            if (seen)
+                continue;
+            for (int j = 0; j < n; j++)
+                if (g[a * n + j] == id)
+                    gx[m] = x[j], gy[m] = y[j], m++;
+            if (m >= 2)
+                s += kendall_a_brute(gx, gy, m), ng++;
+        }
+        psi[a] = ng ? s / ng : NAN;
+        if (ng)
+            sum += psi[a], na++;
+    }
+    return na ? sum / na : NAN;
+}
+
+static void test_granulated_ex(void **state)
+{
+    (void)state;
+    /* 7 items, 2 axes.
+     * Axis 0: group 0 = {0, 1}: x = 1,1 (tie), y = 1,2: tau-a 0, tau-b NaN.
+     *   group 1 = {2, 3, 4}: x = 1,1,2, y = 1,2,3: pairs (2,3) x-tie, (2,4)
+     *   and (3,4) concordant -> tau-a 2/3, tau-b 2 / sqrt(2 * 3).
+     *   group 2 = {5} (singleton), item 6 left out.
+     *   psi_0: tau-a (0 + 2/3) / 2 = 1/3; tau-b 2/sqrt(6) (group 0 skipped).
+     * Axis 1: group 4 = {0, 1, 2, 3}: x = 1,1,1,1 all tie: tau-a 0, tau-b
+     *   NaN; the rest left out. psi_1: tau-a 0; tau-b NaN (no group).
+     * Result: tau-a (1/3 + 0) / 2 = 1/6; tau-b 2/sqrt(6) (axis 0 alone). */
+    enum { n = 7, A = 2 };
+    double x[n] = {1, 1, 1, 1, 2, 5, 0}, y[n] = {1, 2, 1, 2, 3, 4, 9}, per[A];
+    int g[A * n] = {0, 0, 1, 1, 1, 2, -1, /**/ 4, 4, 4, 4, -1, -1, -1};
+    near(stats_granulated_kendall_ex(x, y, g, n, A, 0, per), 1.0 / 6, 1e-15, "granulated tau-a");
+    near(per[0], 1.0 / 3, 1e-15, "psi_0 tau-a");
+    near(per[1], 0, 1e-15, "psi_1 tau-a");
+    near(stats_granulated_kendall_ex(x, y, g, n, A, 1, per), 2 / sqrt(6.0), 1e-15,
+         "granulated tau-b");
+    near(per[0], 2 / sqrt(6.0), 1e-15, "psi_0 tau-b");
+    assert_true(isnan(per[1]));
+    near(stats_granulated_kendall(x, y, g, n, A, NULL), 2 / sqrt(6.0), 1e-15, "wrapper");
+    /* only singletons and left-out items: NaN for both */
+    int gs[A * n] = {0, 1, 2, 3, 4, 5, 6, /**/ -1, -1, -1, -1, -1, -1, -1};
+    assert_true(isnan(stats_granulated_kendall_ex(x, y, gs, n, A, 0, per)));
+    assert_true(isnan(per[0]) && isnan(per[1]));
+    double xn[n];
+    memcpy(xn, x, sizeof x);
+    xn[2] = NAN;
+    assert_true(isnan(stats_granulated_kendall_ex(xn, y, g, n, A, 0, per)));
+
+    /* a 4 x 3 x 3 grid, axis a groups the items that agree on the other two
+     * coordinates; x, y with many ties, ~15% of items left out per axis;
+     * against the brute-force definition, and tau_b = 1 against the old
+     * entry point bit for bit */
+    enum { N = 36, AX = 3 };
+    double gx[N], gy[N], pa[AX], pb[AX];
+    int gg[AX * N];
+    rng r;
+    rng_seed(&r, 25);
+    for (int trial = 0; trial < 20; trial++) {
+        random_pairs(&r, gx, gy, N, 3 + trial % 3, 2 + trial % 4, 0.3 * (trial % 5) - 0.6);
+        for (int i = 0; i < N; i++) {
+            int c0 = i / 9, c1 = (i / 3) % 3, c2 = i % 3;
+            int id[AX] = {c1 * 3 + c2, c0 * 3 + c2, c0 * 3 + c1};
+            for (int a = 0; a < AX; a++)
+                gg[a * N + i] = rng_uniform(&r) < 0.15 ? -1 : id[a];
+        }
+        double want = granulated_a_brute(gx, gy, gg, N, AX, pb);
+        double got = stats_granulated_kendall_ex(gx, gy, gg, N, AX, 0, pa);
+        near(got, want, 1e-12, "granulated tau-a brute");
+        for (int a = 0; a < AX; a++)
+            near(pa[a], pb[a], 1e-12, "psi tau-a brute");
+        double old = stats_granulated_kendall(gx, gy, gg, N, AX, pb);
+        double ex = stats_granulated_kendall_ex(gx, gy, gg, N, AX, 1, pa);
+        assert_true(old == ex || (isnan(old) && isnan(ex)));
+        for (int a = 0; a < AX; a++)
+            assert_true(pa[a] == pb[a] || (isnan(pa[a]) && isnan(pb[a])));
+    }
+}
+
+/* ---- AUC and median ---- */
+
+/* AUC by counting (positive, negative) pairs, ties 1/2. */
+static double auc_brute(const double *s, const int *pos, int n)
+{
+    double w = 0;
+    long np = 0, nn = 0;
+    for (int i = 0; i < n; i++) {
+        np += pos[i] != 0, nn += pos[i] == 0;
+        if (!pos[i])
+            continue;
+        for (int j = 0; j < n; j++)
+            if (!pos[j])
+                w += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+    }
+    return np && nn ? w / ((double)np * nn) : NAN;
+}
+
+static void test_mw_auc(void **state)
+{
+    (void)state;
+    /* positives .35, .8, .4; negatives .1, .4: of the 6 pairs the positive
+     * wins (.35,.1) (.8,.1) (.8,.4) (.4,.1), loses (.35,.4), ties (.4,.4)
+     * -> 4.5 / 6 = .75 */
+    double s[] = {0.1, 0.4, 0.35, 0.8, 0.4};
+    int pos[] = {0, 0, 1, 1, 1};
+    near(stats_mw_auc(s, pos, 5), 0.75, 1e-15, "auc hand");
+    /* any non-zero marks a positive */
+    int pos2[] = {0, 0, 7, -1, 2};
+    near(stats_mw_auc(s, pos2, 5), 0.75, 1e-15, "auc pos != 0");
+    /* separation, reversal, all tied */
+    double t[] = {1, 2, 3, 4}, c[] = {5, 5, 5, 5};
+    int p4[] = {0, 0, 1, 1}, q4[] = {1, 1, 0, 0};
+    near(stats_mw_auc(t, p4, 4), 1, 0, "auc 1");
+    near(stats_mw_auc(t, q4, 4), 0, 0, "auc 0");
+    near(stats_mw_auc(c, p4, 4), 0.5, 0, "auc tied");
+    /* undefined: one class only, NaN score, no items */
+    int all[] = {1, 1, 1, 1}, none[] = {0, 0, 0, 0};
+    assert_true(isnan(stats_mw_auc(t, all, 4)));
+    assert_true(isnan(stats_mw_auc(t, none, 4)));
+    double sn[] = {1, NAN, 3, 4};
+    assert_true(isnan(stats_mw_auc(sn, p4, 4)));
+    assert_true(isnan(stats_mw_auc(t, p4, 1)));
+    assert_true(isnan(stats_mw_auc(t, p4, 0)));
+
+    /* brute force with many ties */
+    rng r;
+    rng_seed(&r, 26);
+    int sizes[] = {2, 3, 10, 50, 301};
+    static double sc[301];
+    static int lab[301];
+    for (int a = 0; a < N_OF(sizes); a++)
+        for (int k = 0; k < 6; k++) {
+            int n = sizes[a], levels = k == 0 ? 0 : 2 + 3 * k;
+            for (int i = 0; i < n; i++) {
+                lab[i] = rng_uniform(&r) < 0.3 ? 1 + (int)rng_below(&r, 3) : 0;
+                double u = rng_normal(&r) + 0.8 * (lab[i] != 0);
+                sc[i] = levels ? floor(levels * 0.5 * (1 + erf(u / 2))) : u;
+            }
+            double want = auc_brute(sc, lab, n), got = stats_mw_auc(sc, lab, n);
+            if (isnan(want))
+                assert_true(isnan(got));
+            else
+                near(got, want, 1e-12, "auc brute");
+        }
+}
+
+static void test_median(void **state)
+{
+    (void)state;
+    double a[] = {3, 1, 2}, b[] = {4, 1, 3, 2}, c[] = {7, -1, 7, -1}, d[] = {5};
+    near(stats_median(a, 3), 2, 0, "median odd");
+    near(stats_median(b, 4), 2.5, 0, "median even");
+    near(stats_median(c, 4), 3, 0, "median ties");
+    near(stats_median(d, 1), 5, 0, "median one");
+    /* x is left as it was */
+    assert_true(b[0] == 4 && b[1] == 1 && b[2] == 3 && b[3] == 2);
+    assert_true(isnan(stats_median(a, 0)));
+    /* a NaN anywhere, including where a sort would leave it outside the
+     * middle */
+    double n1[] = {1, NAN, 3}, n2[] = {1, 2, 3, 4, NAN}, n3[] = {NAN, 1, 2, 3};
+    assert_true(isnan(stats_median(n1, 3)));
+    assert_true(isnan(stats_median(n2, 5)));
+    assert_true(isnan(stats_median(n3, 4)));
+    /* random, odd and even n with ties, against order statistics found by
+     * counting: the k-th smallest (1-based) is the v with #(< v) < k <=
+     * #(<= v) */
+    rng r;
+    rng_seed(&r, 27);
+    double v[40];
+    for (int n = 1; n <= 40; n++) {
+        for (int i = 0; i < n; i++)
+            v[i] = (double)rng_below(&r, 8) - 3;
+        double os[2] = {NAN, NAN};
+        int ks[2] = {(n + 1) / 2, n / 2 + 1};
+        for (int t = 0; t < 2; t++)
+            for (int i = 0; i < n; i++) {
+                int lt = 0, le = 0;
+                for (int j = 0; j < n; j++)
+                    lt += v[j] < v[i], le += v[j] <= v[i];
+                if (lt < ks[t] && ks[t] <= le)
+                    os[t] = v[i];
+            }
+        double want = n % 2 ? os[0] : 0.5 * (os[0] + os[1]);
+        near(stats_median(v, n), want, 0, "median brute");
+    }
+}
+
 /* ---- Wilson interval and normal quantile ---- */
 
 static void test_wilson(void **state)
@@ -661,6 +1357,16 @@ int main(void)
         cmocka_unit_test(test_granulated_brute),
         cmocka_unit_test(test_bootstrap_coverage),
         cmocka_unit_test(test_bootstrap_basics),
+        cmocka_unit_test(test_quantile_interval),
+        cmocka_unit_test(test_resample_iid),
+        cmocka_unit_test(test_resample_clustered),
+        cmocka_unit_test(test_resample_cluster_coverage),
+        cmocka_unit_test(test_boot_p),
+        cmocka_unit_test(test_holm),
+        cmocka_unit_test(test_kendall_a),
+        cmocka_unit_test(test_granulated_ex),
+        cmocka_unit_test(test_mw_auc),
+        cmocka_unit_test(test_median),
         cmocka_unit_test(test_wilson),
         cmocka_unit_test(test_norm_quantile),
     };

@@ -159,6 +159,7 @@ static void make_result(run_result *r, long id, const char *status, int variant)
         assert_non_null(r->error);
     }
     r->steps = 1200 + id + variant;
+    r->fit_step = 700 + id;
     r->train_loss = 0.125 + variant;
     r->train_acc = 0.9921875;
     r->test_loss = NAN;
@@ -168,15 +169,18 @@ static void make_result(run_result *r, long id, const char *status, int variant)
     r->jac_test = (jac_summary){.n = 50, .accuracy = 0.82, .mean_loss = 0.5,
                                 .js_mean = 1.5 + variant, .js_median = 1.25, .js_stderr = 0.0625,
                                 .jl_mean = 12.5, .jl_median = 11.75, .jl_stderr = 0.5,
-                                .M = 3.5, .within_bounds = 0.96, .auc = NAN};
+                                .M = 3.5, .within_bounds = 0.96, .auc = NAN,
+                                .top_decile_err = 0.6, .pmax_mean = 0.875,
+                                .entropy_mean = 0.3125, .margin_mean = 4.25, .auc_pmax = 0.75,
+                                .auc_entropy = 0.8125, .auc_margin = NAN};
     /* jac_train.n == 0: not measured */
     r->jac_train.js_mean = 99; /* must not leak into the columns */
     r->n_points = 3;
     r->points = calloc(3, sizeof(point_row));
     assert_non_null(r->points);
-    r->points[0] = (point_row){"test", 17, 3, 3, 0.25 + variant, 1.5, 12.0, 0.75};
-    r->points[1] = (point_row){"test", 4, 1, 7, 2.5, 0.5, INFINITY, 0.125};
-    r->points[2] = (point_row){"train", 17, 9, 9, 0.0625, 2.0, 8.0, 1.0};
+    r->points[0] = (point_row){"test", 17, 3, 3, 0.25 + variant, 1.5, 12.0, 0.75, 0.5, 1.25, 0.125};
+    r->points[1] = (point_row){"test", 4, 1, 7, 2.5, 0.5, INFINITY, 0.125, 0.25, NAN, 2.0};
+    r->points[2] = (point_row){"train", 17, 9, 9, 0.0625, 2.0, 8.0, 1.0, 0.875, 0.375, 4.5};
     r->n_traj = 3;
     r->traj = calloc(3, sizeof(traj_row));
     assert_non_null(r->traj);
@@ -340,7 +344,7 @@ static void test_round_trip(void **state)
     sqlite3 *db = rdb(path);
     char sql[256];
     /* meta */
-    const char *meta[][2] = {{"schema_version", "1"}, {"spec_name", SPEC_A.name},
+    const char *meta[][2] = {{"schema_version", "2"}, {"spec_name", SPEC_A.name},
                              {"spec_hash", SPEC_A.hash}, {"spec_json", SPEC_A.json},
                              {"total_runs", "40"}};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
@@ -398,6 +402,7 @@ static void test_round_trip(void **state)
     expect_text(st, "status", "fit");
     expect_text(st, "error", NULL);
     expect_int(st, "steps", r.steps);
+    expect_int(st, "fit_step", r.fit_step);
     expect_real(st, "train_loss", r.train_loss);
     expect_real(st, "train_acc", r.train_acc);
     expect_real(st, "test_loss", NAN);
@@ -417,11 +422,21 @@ static void test_round_trip(void **state)
     expect_real(st, "jac_test_M", 3.5);
     expect_real(st, "jac_test_within_bounds", 0.96);
     expect_null(st, "jac_test_auc");
+    expect_real(st, "jac_test_top_decile_err", 0.6);
+    expect_real(st, "jac_test_pmax", 0.875);
+    expect_real(st, "jac_test_entropy", 0.3125);
+    expect_real(st, "jac_test_margin", 4.25);
+    expect_real(st, "jac_test_auc_pmax", 0.75);
+    expect_real(st, "jac_test_auc_entropy", 0.8125);
+    expect_null(st, "jac_test_auc_margin");
     const char *train_cols[] = {"jac_train_n", "jac_train_mean", "jac_train_median",
                                 "jac_train_stderr", "jac_logit_train_mean",
                                 "jac_logit_train_median", "jac_logit_train_stderr",
                                 "jac_train_acc", "jac_train_loss", "jac_train_M",
-                                "jac_train_within_bounds", "jac_train_auc"};
+                                "jac_train_within_bounds", "jac_train_auc",
+                                "jac_train_top_decile_err", "jac_train_pmax",
+                                "jac_train_entropy", "jac_train_margin", "jac_train_auc_pmax",
+                                "jac_train_auc_entropy", "jac_train_auc_margin"};
     for (size_t i = 0; i < sizeof train_cols / sizeof train_cols[0]; i++)
         expect_null(st, train_cols[i]);
     /* transitions: ellipse-diff mean of 40 and 50, translate 9, others NULL */
@@ -443,7 +458,7 @@ static void test_round_trip(void **state)
     expect_int(st, "threads", 1);
     const char *fa = (const char *)sqlite3_column_text(st, col_idx(st, "finished_at"));
     assert_true(fa && strlen(fa) == 20 && fa[10] == 'T' && fa[19] == 'Z');
-    assert_int_equal(sqlite3_column_count(st), 78);
+    assert_int_equal(sqlite3_column_count(st), 93);
     sqlite3_finalize(st);
 
     /* points */
@@ -460,6 +475,9 @@ static void test_round_trip(void **state)
         expect_real(st, "jac_softmax", p->jac_softmax);
         expect_real(st, "jac_logit", p->jac_logit); /* INFINITY -> NULL for point 1 */
         expect_real(st, "jac_y", p->jac_y);
+        expect_real(st, "pmax", p->pmax);
+        expect_real(st, "entropy", p->entropy); /* NAN -> NULL for point 1 */
+        expect_real(st, "margin", p->margin);
         sqlite3_finalize(st);
     }
     /* trajectories */
@@ -811,7 +829,7 @@ static void test_disk_full(void **state)
     r.points = calloc(r.n_points, sizeof(point_row));
     assert_non_null(r.points);
     for (int i = 0; i < r.n_points; i++)
-        r.points[i] = (point_row){"test", i, i % 10, (i + 1) % 10, 0.5, 1.0, 2.0, 0.25};
+        r.points[i] = (point_row){"test", i, i % 10, (i + 1) % 10, 0.5, 1.0, 2.0, 0.25, 0.5, 1.0, 0.5};
     int rc = store_insert_run(s, &c, hash, &r, &e);
     assert_int_equal(rc, SN_EIO);
     assert_non_null(strstr(e.msg, path));
@@ -978,7 +996,7 @@ static void test_csv(void **state)
     const char *p = buf;
     char *hdr[128], *row[128];
     int nh = csv_record(&p, hdr, 128);
-    assert_int_equal(nh, 78);
+    assert_int_equal(nh, 93);
     assert_string_equal(hdr[0], "run_id");
     run_config c;
     char hash[17];
@@ -1096,7 +1114,7 @@ static void test_each_run(void **state)
     assert_int_equal(w.ids[2], 4);
     assert_int_equal(w.seed_ok, 3);
     assert_int_equal(w.nulls_ok, 3);
-    assert_int_equal(w.keys, 78);
+    assert_int_equal(w.keys, 93);
     memset(&w, 0, sizeof w);
     assert_int_equal(store_each_run(s, "fit", on_row, &w, &e), SN_OK);
     assert_int_equal(w.n, 2);

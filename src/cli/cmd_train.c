@@ -254,6 +254,7 @@ int cmd_train(int argc, char **argv)
     cJSON *met = cJSON_CreateObject();
     cJSON_AddStringToObject(met, "status", train_status_name(res.status));
     cJSON_AddNumberToObject(met, "steps", (double)res.steps);
+    cJSON_AddNumberToObject(met, "fit_step", (double)res.fit_step);
     json_add_num(met, "train_acc", res.train_acc);
     json_add_num(met, "train_loss", res.train_loss);
     json_add_num(met, "test_acc", test_acc);

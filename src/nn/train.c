@@ -61,13 +61,17 @@ int train_config_check(const train_config *c, sn_err *e)
     return SN_OK;
 }
 
-/* Evaluate the whole training set; returns 1 if 100% accurate. */
-static int check_fit(const mlp *m, mlp_work *ew, const dataset *ds, train_result *res)
+/* Evaluate the whole training set after step steps; returns 1 if 100%
+ * accurate, and records the first step at which it was (res->fit_step). */
+static int check_fit(const mlp *m, mlp_work *ew, const dataset *ds, train_result *res, long step)
 {
     double t0 = progress_now();
     mlp_evaluate(m, ew, ds->x, ds->y, ds->n, &res->train_loss, &res->train_acc);
     res->eval_s += progress_now() - t0;
-    return ds->n > 0 && res->train_acc >= 1.0;
+    int fit = ds->n > 0 && res->train_acc >= 1.0;
+    if (fit && res->fit_step < 0)
+        res->fit_step = step;
+    return fit;
 }
 
 /* ---- full-batch L-BFGS ---- */
@@ -127,7 +131,7 @@ static int lbfgs_prog(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_
         for (int i = 0; i < n; i++)
             cx->m->params[i] = (float)x[i];
         double t0 = progress_now();
-        cx->fit = check_fit(cx->m, cx->w, cx->ds, cx->res);
+        cx->fit = check_fit(cx->m, cx->w, cx->ds, cx->res, k);
         cx->t_eval += progress_now() - t0;
     }
     if (cx->hooks && cx->hooks->progress)
@@ -175,7 +179,7 @@ static int train_lbfgs(mlp *m, const train_config *c, const dataset *ds, const t
         res->status = TRAIN_DIVERGED;
         res->train_loss = NAN;
     } else {
-        int fit = check_fit(m, &w, ds, res);
+        int fit = check_fit(m, &w, ds, res, res->steps);
         res->status = fit ? TRAIN_FIT : TRAIN_NOT_FIT;
         if (!isfinite(res->train_loss))
             res->status = TRAIN_DIVERGED;
@@ -194,6 +198,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
               train_result *res, sn_err *e)
 {
     memset(res, 0, sizeof *res);
+    res->fit_step = -1;
     res->train_acc = NAN;
     res->train_loss = NAN;
     int rc = train_config_check(c, e);
@@ -267,7 +272,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
         long done = step + 1;
         if (done % c->eval_every == 0 || done == c->steps) {
             checked_at = done;
-            if (check_fit(m, &ew, ds, res) && c->early_stop) {
+            if (check_fit(m, &ew, ds, res, done) && c->early_stop) {
                 res->status = TRAIN_FIT;
                 step++;
                 break;
@@ -292,7 +297,7 @@ int train_run(mlp *m, const train_config *c, const dataset *ds, const train_hook
         res->train_acc = NAN;
     } else {
         /* evaluate the final weights unless the last check already did */
-        int fit = checked_at == step ? res->train_acc >= 1.0 : check_fit(m, &ew, ds, res);
+        int fit = checked_at == step ? res->train_acc >= 1.0 : check_fit(m, &ew, ds, res, step);
         if (!isfinite(res->train_loss))
             res->status = TRAIN_DIVERGED;
         else if (res->status != TRAIN_INTERRUPTED)

@@ -31,6 +31,11 @@ typedef struct train_config {
 typedef struct train_result {
     train_status status;
     long steps;           /* steps taken */
+    long fit_step;        /* first accuracy check (every eval_every steps and at the
+                             end) that found 100% training accuracy; -1: none. With
+                             early stopping it equals steps for a fit network; with a
+                             fixed budget the network may have kept training past it
+                             (and may even have left 100% again by the end) */
     double train_loss;    /* mean loss on the whole un-augmented training set */
     double train_acc;     /* accuracy on it */
     double train_s;       /* seconds spent in training steps only */

@@ -79,6 +79,34 @@ double stats_auc(const double *score, const uint8_t *pos, int n)
     return (rank_sum - 0.5 * npos * (npos + 1)) / ((double)npos * nneg);
 }
 
+/* Fraction of pos among the ceil(n/10) largest scores (NaN scores count as
+ * the smallest). Points tied at the cut share it: each contributes the
+ * group's fraction of pos for the places left, so the rate does not depend
+ * on the order of the points. */
+static double top_decile_rate(const double *score, const uint8_t *pos, int n)
+{
+    scored *s = malloc(sizeof(scored) * (n > 0 ? n : 1));
+    if (!s || n < 1) {
+        free(s);
+        return NAN;
+    }
+    for (int i = 0; i < n; i++)
+        s[i].score = isnan(score[i]) ? -INFINITY : score[i], s[i].pos = pos[i] != 0;
+    qsort(s, n, sizeof *s, cmp_scored);
+    int k = (n + 9) / 10;
+    double cut = s[n - k].score, bad = 0;
+    int above = 0, tied = 0, tied_pos = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i].score > cut)
+            above++, bad += s[i].pos;
+        else if (s[i].score == cut)
+            tied++, tied_pos += s[i].pos;
+    }
+    bad += (double)(k - above) * tied_pos / tied;
+    free(s);
+    return bad / k;
+}
+
 int jac_summarize(const jac_point *pt, const uint8_t *y, int n, int K, jac_summary *out,
                   sn_err *e)
 {
@@ -113,6 +141,23 @@ int jac_summarize(const jac_point *pt, const uint8_t *y, int n, int K, jac_summa
     out->M = M;
     out->within_bounds = (double)within / n;
     out->auc = stats_auc(js, wrong, n);
+    out->top_decile_err = top_decile_rate(js, wrong, n);
+    /* baselines: scores where larger means less confident */
+    double sp = 0, se = 0, sm = 0;
+    for (int i = 0; i < n; i++) {
+        sp += pt[i].pmax, se += pt[i].entropy, sm += pt[i].margin;
+        jl[i] = -pt[i].pmax;
+    }
+    out->pmax_mean = sp / n, out->entropy_mean = se / n, out->margin_mean = sm / n;
+    out->auc_pmax = stats_auc(jl, wrong, n);
+    for (int i = 0; i < n; i++)
+        jl[i] = pt[i].entropy;
+    out->auc_entropy = stats_auc(jl, wrong, n);
+    for (int i = 0; i < n; i++)
+        jl[i] = -pt[i].margin;
+    out->auc_margin = stats_auc(jl, wrong, n);
+    for (int i = 0; i < n; i++)
+        jl[i] = pt[i].jac_logit;
     int rc = stats_mean_median_se(js, n, &out->js_mean, &out->js_median, &out->js_stderr, e);
     if (!rc)
         rc = stats_mean_median_se(jl, n, &out->jl_mean, &out->jl_median, &out->jl_stderr, e);

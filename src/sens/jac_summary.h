@@ -1,8 +1,9 @@
 /* jac_summary.h: what one set of per-point Jacobian norms says in a few
  * numbers: mean / median / standard error of both norms, accuracy, mean
  * loss, the M of the cross-entropy bounds and the fraction of points inside
- * them, and the AUC of the softmax-Jacobian norm as a misclassification
- * predictor. Shared by `sensi jacobian` and the sweep runner, so both report
+ * them, the AUC of the softmax-Jacobian norm as a misclassification
+ * predictor and the error rate of its top decile, beside the same for the
+ * label-free confidence baselines (max softmax, entropy, logit margin). Shared by `sensi jacobian` and the sweep runner, so both report
  * the same numbers for the same points. */
 #ifndef SENSI_JAC_SUMMARY_H
 #define SENSI_JAC_SUMMARY_H
@@ -21,6 +22,13 @@ typedef struct jac_summary {
     double M;                    /* mean over points of ||J_f||_F^2 / K */
     double within_bounds;        /* fraction of points with lower <= ||J_y|| <= upper */
     double auc;                  /* AUC of ||J||_F predicting pred != label (NaN if one class) */
+    double top_decile_err;       /* misclassification rate of the ceil(n/10) points with the
+                                    largest ||J||_F (the "mostly misclassified" of the paper) */
+    /* label-free confidence baselines on the same points (jac_point): means,
+     * and the AUC of low confidence predicting pred != label (score -pmax,
+     * entropy, -margin) */
+    double pmax_mean, entropy_mean, margin_mean;
+    double auc_pmax, auc_entropy, auc_margin;
 } jac_summary;
 
 /* Summarise n >= 1 points pt (N) with labels y (N) of a K-class network.

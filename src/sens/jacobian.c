@@ -340,6 +340,28 @@ static int softmax_a(const float *z, int K, int y, double *s, double *A, int *pr
     return 1;
 }
 
+/* The label-free confidence of one point from its logits z (K) and softmax
+ * s (K): max probability, entropy in nats (0 log 0 = 0), logit margin (0 for
+ * K = 1). */
+static void confidence(const float *z, const double *s, int K, jac_point *o)
+{
+    double pmax = 0, h = 0, z1 = -INFINITY, z2 = -INFINITY;
+    for (int a = 0; a < K; a++) {
+        if (s[a] > pmax)
+            pmax = s[a];
+        if (s[a] > 0)
+            h -= s[a] * log(s[a]);
+        double v = z[a];
+        if (v > z1)
+            z2 = z1, z1 = v;
+        else if (v > z2)
+            z2 = v;
+    }
+    o->pmax = pmax;
+    o->entropy = h;
+    o->margin = K > 1 ? z1 - z2 : 0;
+}
+
 /* Exact norms of nb <= ws->nc points x (nb, D), labels y (nb, may be NULL). */
 static void exact_chunk(const mlp *m, jac_ws *ws, gram_fn gram_d, const float *x,
                         const uint8_t *y, int nb, jac_point *out)
@@ -362,8 +384,10 @@ static void exact_chunk(const mlp *m, jac_ws *ws, gram_fn gram_d, const float *x
         o->jac_logit = sqrt(tr);
         if (!softmax_a(ws->w.logits + (size_t)i * K, K, yi, ws->s, ws->A, &o->pred, &o->loss)) {
             o->jac_softmax = o->jac_y = NAN;
+            o->pmax = o->entropy = o->margin = NAN;
             continue;
         }
+        confidence(ws->w.logits + (size_t)i * K, ws->s, K, o);
         /* B = A G_f; ||J||^2 = tr(B A) = sum B_ab A_ab (A symmetric) */
         double js = 0;
         for (int a = 0; a < K; a++)

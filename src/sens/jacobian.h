@@ -21,6 +21,11 @@ typedef struct jac_point {
     double jac_y;        /* ||J_y(x)||_2, true-class row of J (NAN if no label) */
     double loss;         /* cross-entropy -log s_y (NAN if no label) */
     int pred;            /* argmax of the logits */
+    /* label-free confidence of the same point (the baselines beside the
+     * Jacobian): max softmax probability, softmax entropy (nats) and the
+     * logit margin (largest minus second largest logit); NAN if a logit is
+     * not finite */
+    double pmax, entropy, margin;
 } jac_point;
 
 /* Exact norms for n points x (N,D) with labels y (N, may be NULL), computed

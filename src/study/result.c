@@ -24,6 +24,9 @@ double run_result_trans_mean(const run_result *r, const char *kind, double *regi
     return n ? s / n : NAN;
 }
 
+/* numbers of a compact point row (after its split) */
+#define PT_NUMS 10
+
 static int add_num(cJSON *o, const char *k, double v)
 {
     return isfinite(v) ? cJSON_AddNumberToObject(o, k, v) != NULL
@@ -51,7 +54,8 @@ static void get_str(const cJSON *o, const char *k, char *dst, size_t n, int *mis
 
 #define SUMMARY_FIELDS(X)                                                                    \
     X(accuracy) X(mean_loss) X(js_mean) X(js_median) X(js_stderr) X(jl_mean) X(jl_median)   \
-    X(jl_stderr) X(M) X(within_bounds) X(auc)
+    X(jl_stderr) X(M) X(within_bounds) X(auc) X(top_decile_err) X(pmax_mean) X(entropy_mean) \
+    X(margin_mean) X(auc_pmax) X(auc_entropy) X(auc_margin)
 
 static cJSON *summary_json(const jac_summary *s)
 {
@@ -107,6 +111,7 @@ cJSON *run_result_to_json(const run_result *r)
              cJSON_AddStringToObject(o, "status", r->status) &&
              (r->error ? cJSON_AddStringToObject(o, "error", r->error) != NULL : 1) &&
              cJSON_AddNumberToObject(o, "steps", (double)r->steps) &&
+             cJSON_AddNumberToObject(o, "fit_step", (double)r->fit_step) &&
              add_num(o, "train_loss", r->train_loss) && add_num(o, "train_acc", r->train_acc) &&
              add_num(o, "test_loss", r->test_loss) && add_num(o, "test_acc", r->test_acc) &&
              add_num(o, "gap", r->gap) &&
@@ -156,17 +161,19 @@ cJSON *run_result_to_json(const run_result *r)
     ok = ok && pa;
     for (int i = 0; ok && i < r->n_points; i++) {
         const point_row *p = &r->points[i];
-        /* compact: [split, index, label, pred, loss, jac_softmax, jac_logit, jac_y] */
+        /* compact: [split, index, label, pred, loss, jac_softmax, jac_logit, jac_y,
+         *           pmax, entropy, margin] */
         cJSON *x = cJSON_CreateArray();
         ok = x && cJSON_AddItemToArray(pa, x);
         if (!ok) {
             cJSON_Delete(x);
             break;
         }
-        double v[7] = {p->index, p->label, p->pred, p->loss, p->jac_softmax, p->jac_logit, p->jac_y};
+        double v[PT_NUMS] = {p->index, p->label,      p->pred, p->loss,    p->jac_softmax,
+                             p->jac_logit, p->jac_y, p->pmax, p->entropy, p->margin};
         cJSON *s = cJSON_CreateString(p->split);
         ok = s && cJSON_AddItemToArray(x, s);
-        for (int k = 0; ok && k < 7; k++) {
+        for (int k = 0; ok && k < PT_NUMS; k++) {
             cJSON *n = isfinite(v[k]) ? cJSON_CreateNumber(v[k]) : cJSON_CreateNull();
             ok = n && cJSON_AddItemToArray(x, n);
             if (!ok)
@@ -212,6 +219,7 @@ int run_result_from_json(const cJSON *j, run_result *r, sn_err *e)
     if (cJSON_IsString(er) && !(r->error = strdup(er->valuestring)))
         return err_set(e, SN_ENOMEM, "run result: out of memory");
     r->steps = (long)get_num(j, "steps", &miss);
+    r->fit_step = (long)get_num(j, "fit_step", &miss);
     r->train_loss = get_num(j, "train_loss", &miss);
     r->train_acc = get_num(j, "train_acc", &miss);
     r->test_loss = get_num(j, "test_loss", &miss);
@@ -267,19 +275,20 @@ int run_result_from_json(const cJSON *j, run_result *r, sn_err *e)
     for (int i = 0; i < np; i++) {
         const cJSON *x = cJSON_GetArrayItem(pa, i);
         point_row *p = &r->points[i];
-        if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != 8 ||
+        if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) != PT_NUMS + 1 ||
             !cJSON_IsString(cJSON_GetArrayItem(x, 0))) {
             miss = 1;
             break;
         }
         snprintf(p->split, sizeof p->split, "%s", cJSON_GetArrayItem(x, 0)->valuestring);
-        double v[7];
-        for (int k = 0; k < 7; k++) {
+        double v[PT_NUMS];
+        for (int k = 0; k < PT_NUMS; k++) {
             const cJSON *n = cJSON_GetArrayItem(x, k + 1);
             v[k] = cJSON_IsNumber(n) ? n->valuedouble : NAN;
         }
         p->index = (int)v[0], p->label = (int)v[1], p->pred = (int)v[2];
         p->loss = v[3], p->jac_softmax = v[4], p->jac_logit = v[5], p->jac_y = v[6];
+        p->pmax = v[7], p->entropy = v[8], p->margin = v[9];
     }
     r->n_points = np;
     if (miss) {

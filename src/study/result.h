@@ -17,6 +17,7 @@ typedef struct point_row {
     int index;           /* position in the split file */
     int label, pred;     /* label used in training (train) or true label (test) */
     double loss, jac_softmax, jac_logit, jac_y;
+    double pmax, entropy, margin;  /* label-free confidence (jac_point) */
 } point_row;
 
 /* one trajectory */
@@ -42,6 +43,7 @@ typedef struct run_result {
     char status[16];     /* fit, not_fit, diverged, failed */
     char *error;         /* failed: why (malloc'd), else NULL */
     long steps;
+    long fit_step;       /* first accuracy check at 100% (train_result.fit_step), -1: none */
     double train_loss, train_acc, test_loss, test_acc, gap;
     long n_params;
     jac_summary jac_test, jac_train;  /* n == 0: not measured */

@@ -106,6 +106,9 @@ static int measure_jacobian(const mlp *m, const dataset *ds, int n, const char *
             r->jac_softmax = pt[i].jac_softmax;
             r->jac_logit = pt[i].jac_logit;
             r->jac_y = pt[i].jac_y;
+            r->pmax = pt[i].pmax;
+            r->entropy = pt[i].entropy;
+            r->margin = pt[i].margin;
         }
     }
     free(pt);
@@ -283,6 +286,7 @@ int runner_execute(const run_config *rc, long id, int rep, const measure_spec *m
     }
     snprintf(out->status, sizeof out->status, "%s", train_status_name(tr.status));
     out->steps = tr.steps;
+    out->fit_step = tr.fit_step;
     out->train_loss = tr.train_loss;
     out->train_acc = tr.train_acc;
     out->train_s = tr.train_s;

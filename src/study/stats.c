@@ -1,24 +1,36 @@
-/* stats.c: correlation coefficients (Pearson, Spearman, Kendall tau-b), the
- * granulated Kendall coefficient of Jiang et al. 2020, the percentile
- * bootstrap and the Wilson score interval, for the analysis of a study.
+/* stats.c: correlation coefficients (Pearson, Spearman, Kendall tau-b and
+ * tau-a), the granulated Kendall coefficient of Jiang et al. 2020, bootstrap
+ * resampling (iid or by clusters) with percentile intervals and bootstrap
+ * p-values, the Holm adjustment, the Mann-Whitney AUC, the median and the
+ * Wilson score interval, for the analysis of a study.
  *
  * How: Pearson in two passes (means, then centred sums) so that large
  * offsets do not cancel; Spearman as Pearson of mid-ranks from one sort;
- * Kendall tau-b by Knight's O(n log n) algorithm (1966): sort by (x, y),
- * count x-ties and joint ties in runs, then a stable merge sort on y counts
- * the discordant pairs as the number of swaps it makes (equal y never swap,
- * so y-ties are not counted as discordant), and y-ties are counted in runs
- * of the y-sorted array. The normal quantile is Acklam's rational
- * approximation polished by one Halley step on erfc (|error| ~ 1e-15).
+ * Kendall by Knight's O(n log n) algorithm (1966): sort by (x, y), count
+ * x-ties and joint ties in runs, then a stable merge sort on y counts the
+ * discordant pairs as the number of swaps it makes (equal y never swap, so
+ * y-ties are not counted as discordant), and y-ties are counted in runs of
+ * the y-sorted array; tau-a and tau-b share these counts and differ only in
+ * the denominator. The bootstrap returns the whole sorted distribution
+ * (stats_resample) so that an interval and a p-value come from the same
+ * resamples; the cluster bootstrap resamples whole clusters (e.g. the
+ * replicate seeds of one config), because items of a cluster are not
+ * independent and resampling them one by one makes intervals too narrow.
+ * The AUC is the Mann-Whitney U from mid-ranks. The normal quantile is
+ * Acklam's rational approximation polished by one Halley step on erfc
+ * (|error| ~ 1e-15).
  *
- * What it does not: no p-values or significance tests (the analysis reports
- * intervals, not tests); no weighting; no NaN filtering (any NaN input gives
- * NaN: the caller decides which items are valid). Workspaces are allocated
- * per call and freed before return; an allocation failure gives NaN (or -1
- * from stats_bootstrap). No global state: the bootstrap's RNG lives on its
- * stack, seeded from the caller's seed. */
+ * What it does not: no parametric significance tests (no t, z or
+ * permutation tests): the only p-values are the bootstrap p-value read off
+ * a resampled distribution and their Holm adjustment; no weighting; no NaN
+ * filtering (any NaN input gives NaN: the caller decides which items are
+ * valid; stats_holm alone passes NaN p-values through). Workspaces are
+ * allocated per call and freed before return; an allocation failure gives
+ * NaN (or -1 from stats_bootstrap and stats_resample). No global state: the
+ * bootstrap's RNG lives on its stack, seeded from the caller's seed. */
 #include "stats.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,8 +214,10 @@ static int64_t merge_count(double *y, double *t, int n)
     return swaps;
 }
 
-/* tau-b of x, y (n >= 2, no NaN) with workspace w (for >= n items). */
-static double kendall_core(const double *x, const double *y, int n, kendall_ws *w)
+/* tau-b (tau_b != 0) or tau-a (tau_b == 0) of x, y (n >= 2, no NaN) with
+ * workspace w (for >= n items). tau-b is NaN when all x or all y tie; tau-a
+ * is then 0. */
+static double kendall_core(const double *x, const double *y, int n, kendall_ws *w, int tau_b)
 {
     for (int i = 0; i < n; i++)
         w->p[i].x = x[i], w->p[i].y = y[i];
@@ -234,24 +248,38 @@ static double kendall_core(const double *x, const double *y, int n, kendall_ws *
         n2 += (int64_t)(e - s) * (e - s - 1) / 2;
         s = e;
     }
+    /* concordant - discordant = (n0 - n1 - n2 + n3) - 2 * discordant: the
+     * first term counts the pairs tied in neither x nor y, and a swap is a
+     * pair with x_i < x_j (x-ties are y-sorted, never swap) and y_i > y_j */
+    if (!tau_b)
+        return clamp1(((double)(n0 - n1 - n2 + n3) - 2.0 * (double)swaps) / (double)n0);
     if (n1 == n0 || n2 == n0)
         return NAN;
-    /* concordant - discordant = (n0 - n1 - n2 + n3) - 2 * discordant */
     double num = (double)(n0 - n1 - n2 + n3) - 2.0 * (double)swaps;
     double den = sqrt((double)(n0 - n1) * (double)(n0 - n2));
     return clamp1(num / den);
 }
 
-double stats_kendall(const double *x, const double *y, int n)
+static double kendall(const double *x, const double *y, int n, int tau_b)
 {
     if (n < 2 || any_nan(x, n) || any_nan(y, n))
         return NAN;
     kendall_ws w;
     if (kendall_ws_init(&w, n))
         return NAN;
-    double t = kendall_core(x, y, n, &w);
+    double t = kendall_core(x, y, n, &w, tau_b);
     kendall_ws_free(&w);
     return t;
+}
+
+double stats_kendall(const double *x, const double *y, int n)
+{
+    return kendall(x, y, n, 1);
+}
+
+double stats_kendall_a(const double *x, const double *y, int n)
+{
+    return kendall(x, y, n, 0);
 }
 
 /* ---- granulated Kendall (Jiang et al. 2020, eq. 4) ---- */
@@ -270,6 +298,12 @@ static int cmp_group_idx(const void *a, const void *b)
 
 double stats_granulated_kendall(const double *x, const double *y, const int *group, int n,
                                 int A, double *per_axis)
+{
+    return stats_granulated_kendall_ex(x, y, group, n, A, 1, per_axis);
+}
+
+double stats_granulated_kendall_ex(const double *x, const double *y, const int *group, int n,
+                                   int A, int tau_b, double *per_axis)
 {
     if (per_axis)
         for (int a = 0; a < A; a++)
@@ -303,7 +337,8 @@ double stats_granulated_kendall(const double *x, const double *y, const int *gro
             if (e - s >= 2) {
                 for (int k = s; k < e; k++)
                     gx[k - s] = x[gi[k].i], gy[k - s] = y[gi[k].i];
-                double t = kendall_core(gx, gy, e - s, &w);
+                /* tau-a is never NaN here (no NaN input, >= 2 items) */
+                double t = kendall_core(gx, gy, e - s, &w, tau_b);
                 if (!isnan(t))
                     sum_tau += t, n_groups++;
             }
@@ -350,31 +385,191 @@ int stats_bootstrap(stats_fn f, void *ctx, int n, int reps, uint64_t seed, doubl
     *lo = *hi = NAN;
     if (n < 1 || reps < 1 || !(level > 0 && level < 1))
         return 0;
-    int *idx = malloc(sizeof(int) * (size_t)n);
-    double *v = malloc(sizeof(double) * (size_t)reps);
-    if (!idx || !v) {
-        free(idx);
-        free(v);
+    double *v = malloc(sizeof(double) * (size_t)reps); // (reps) the distribution
+    if (!v)
         return -1;
+    int m = 0;
+    int rc = stats_resample(f, ctx, NULL, n, reps, seed, v, &m);
+    if (!rc)
+        stats_percentile_interval(v, m, reps, level, lo, hi);
+    free(v);
+    return rc;
+}
+
+/* Grow the index buffer *idx (capacity *cap) to hold need items. */
+static int grow_idx(int **idx, int *cap, int need)
+{
+    if (need <= *cap)
+        return 0;
+    int c = *cap > INT_MAX / 2 ? INT_MAX : 2 * *cap;
+    if (c < need)
+        c = need;
+    int *t = realloc(*idx, sizeof(int) * (size_t)c);
+    if (!t)
+        return -1;
+    *idx = t;
+    *cap = c;
+    return 0;
+}
+
+int stats_resample(stats_fn f, void *ctx, const int *cluster, int n, int reps, uint64_t seed,
+                   double *out, int *kept)
+{
+    *kept = 0;
+    if (n < 1 || reps < 1)
+        return 0;
+    int cap = n;
+    int *idx = malloc(sizeof(int) * (size_t)cap); // (cap) one resample
+    group_idx *gi = NULL;                          // (n) items by (cluster id, index)
+    int *start = NULL;                             // (G + 1) cluster c is gi[start[c]..start[c+1])
+    int G = 0;
+    if (!idx)
+        return -1;
+    if (cluster) {
+        gi = malloc(sizeof *gi * (size_t)n);
+        start = malloc(sizeof(int) * ((size_t)n + 1));
+        if (!gi || !start) {
+            free(idx), free(gi), free(start);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            gi[i].g = cluster[i], gi[i].i = i;
+        qsort(gi, n, sizeof *gi, cmp_group_idx);
+        for (int i = 0; i < n; i++)
+            if (i == 0 || gi[i].g != gi[i - 1].g)
+                start[G++] = i;
+        start[G] = n;
     }
     rng r;
     rng_seed(&r, seed);
-    int m = 0;
+    int k = 0, rc = 0;
     for (int b = 0; b < reps; b++) {
-        for (int i = 0; i < n; i++)
-            idx[i] = (int)rng_below(&r, (uint32_t)n);
-        double s = f(idx, n, ctx);
-        if (!isnan(s))
-            v[m++] = s;
+        int m = 0;
+        if (!cluster) {
+            for (int i = 0; i < n; i++)
+                idx[i] = (int)rng_below(&r, (uint32_t)n);
+            m = n;
+        } else {
+            for (int d = 0; d < G; d++) {
+                int c = (int)rng_below(&r, (uint32_t)G), sz = start[c + 1] - start[c];
+                if (m > INT_MAX - sz || grow_idx(&idx, &cap, m + sz)) {
+                    rc = -1;
+                    break;
+                }
+                for (int t = start[c]; t < start[c + 1]; t++)
+                    idx[m++] = gi[t].i;
+            }
+            if (rc)
+                break;
+        }
+        double v = f(idx, m, ctx);
+        if (!isnan(v))
+            out[k++] = v;
     }
-    if (m > 0 && 2 * (reps - m) <= reps) {
-        qsort(v, m, sizeof(double), cmp_double);
-        *lo = sorted_quantile(v, m, 0.5 * (1 - level));
-        *hi = sorted_quantile(v, m, 0.5 * (1 + level));
-    }
-    free(idx);
-    free(v);
+    free(idx), free(gi), free(start);
+    if (rc)
+        return -1;
+    qsort(out, k, sizeof(double), cmp_double);
+    *kept = k;
     return 0;
+}
+
+double stats_quantile_sorted(const double *v, int n, double q)
+{
+    if (n < 1 || isnan(q))
+        return NAN;
+    return sorted_quantile(v, n, q < 0 ? 0.0 : q > 1 ? 1.0 : q);
+}
+
+void stats_percentile_interval(const double *sorted, int kept, int reps, double level,
+                               double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (kept < 1 || kept > reps || 2 * (reps - kept) > reps || !(level > 0 && level < 1))
+        return;
+    *lo = sorted_quantile(sorted, kept, 0.5 * (1 - level));
+    *hi = sorted_quantile(sorted, kept, 0.5 * (1 + level));
+}
+
+double stats_boot_p(const double *sorted, int kept, double null)
+{
+    if (kept < 1 || isnan(null))
+        return NAN;
+    long le = 0, ge = 0;
+    for (int i = 0; i < kept; i++)
+        le += sorted[i] <= null, ge += sorted[i] >= null;
+    double p = 2.0 * (double)((le < ge ? le : ge) + 1) / ((double)kept + 1);
+    return p > 1 ? 1.0 : p;
+}
+
+/* ---- Holm adjustment ---- */
+
+void stats_holm(const double *p, int m, double *adj)
+{
+    if (m < 1)
+        return;
+    val_idx *vi = malloc(sizeof *vi * (size_t)m); // (m) the non-NaN p with their index
+    if (!vi) {
+        for (int i = 0; i < m; i++)
+            adj[i] = NAN;
+        return;
+    }
+    int M = 0;
+    for (int i = 0; i < m; i++)
+        if (!isnan(p[i]))
+            vi[M].v = p[i], vi[M].i = i, M++;
+    qsort(vi, M, sizeof *vi, cmp_val_idx);
+    /* vi holds copies, so adj may alias p */
+    for (int i = 0; i < m; i++)
+        adj[i] = NAN;
+    double run = 0;
+    for (int j = 0; j < M; j++) {
+        double a = (double)(M - j) * vi[j].v;
+        a = a > 1 ? 1.0 : a;
+        run = a > run ? a : run;
+        adj[vi[j].i] = run;
+    }
+    free(vi);
+}
+
+/* ---- AUC and median ---- */
+
+double stats_mw_auc(const double *score, const int *pos, int n)
+{
+    if (n < 2 || any_nan(score, n))
+        return NAN;
+    double *r = malloc(sizeof(double) * (size_t)n); // (n) mid-ranks of score
+    val_idx *vi = malloc(sizeof *vi * (size_t)n);
+    if (!r || !vi) {
+        free(r), free(vi);
+        return NAN;
+    }
+    midranks(score, n, r, vi);
+    double rank_sum = 0;
+    long np = 0;
+    for (int i = 0; i < n; i++)
+        if (pos[i])
+            rank_sum += r[i], np++;
+    free(r), free(vi);
+    long nn = n - np;
+    if (np == 0 || nn == 0)
+        return NAN;
+    /* Mann-Whitney U of the positives: rank sum minus its minimum */
+    return (rank_sum - 0.5 * (double)np * (double)(np + 1)) / ((double)np * (double)nn);
+}
+
+double stats_median(const double *x, int n)
+{
+    if (n < 1 || any_nan(x, n))
+        return NAN;
+    double *v = malloc(sizeof(double) * (size_t)n); // (n) sorted copy of x
+    if (!v)
+        return NAN;
+    memcpy(v, x, sizeof(double) * (size_t)n);
+    qsort(v, n, sizeof(double), cmp_double);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    free(v);
+    return med;
 }
 
 /* ---- Wilson interval and the normal quantile ---- */

@@ -31,7 +31,7 @@
 
 #include "../core/fileio.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
 #define BUSY_TIMEOUT_MS 10000
 
 /* The runs table, in column order. Config columns are filled from the keys
@@ -48,7 +48,11 @@ typedef struct col {
         {"jac_logit_" S "_mean", "REAL", 0, 0}, {"jac_logit_" S "_median", "REAL", 0, 0},  \
         {"jac_logit_" S "_stderr", "REAL", 0, 0}, {"jac_" S "_acc", "REAL", 0, 0},         \
         {"jac_" S "_loss", "REAL", 0, 0}, {"jac_" S "_M", "REAL", 0, 0},                   \
-        {"jac_" S "_within_bounds", "REAL", 0, 0}, {"jac_" S "_auc", "REAL", 0, 0}
+        {"jac_" S "_within_bounds", "REAL", 0, 0}, {"jac_" S "_auc", "REAL", 0, 0},        \
+        {"jac_" S "_top_decile_err", "REAL", 0, 0}, {"jac_" S "_pmax", "REAL", 0, 0},      \
+        {"jac_" S "_entropy", "REAL", 0, 0}, {"jac_" S "_margin", "REAL", 0, 0},           \
+        {"jac_" S "_auc_pmax", "REAL", 0, 0}, {"jac_" S "_auc_entropy", "REAL", 0, 0},     \
+        {"jac_" S "_auc_margin", "REAL", 0, 0}
 
 static const col RUN_COLS[] = {
     {"run_id", "INTEGER PRIMARY KEY", 0, 0},
@@ -85,6 +89,7 @@ static const col RUN_COLS[] = {
     {"status", "TEXT NOT NULL CHECK (status IN ('fit','not_fit','diverged','failed'))", 0, 0},
     {"error", "TEXT", 0, 0},
     {"steps", "INTEGER", 0, 0},
+    {"fit_step", "INTEGER", 0, 0},
     {"train_loss", "REAL", 0, 0},
     {"train_acc", "REAL", 0, 0},
     {"test_loss", "REAL", 0, 0},
@@ -118,7 +123,9 @@ static const col RUN_COLS[] = {
 static const char *const TRANS_KINDS[4] = {"ellipse-diff", "ellipse-same", "ellipse-random",
                                            "translate"};
 
-#define POINT_COLS "run_id, split, idx, label, pred, correct, loss, jac_softmax, jac_logit, jac_y"
+#define POINT_COLS                                                                         \
+    "run_id, split, idx, label, pred, correct, loss, jac_softmax, jac_logit, jac_y, pmax, " \
+    "entropy, margin"
 #define TRAJ_COLS                                                                          \
     "run_id, kind, i, anchors, method, transitions, regions, samples, curvature, seconds, " \
     "profile_jac, profile_trans"
@@ -132,6 +139,7 @@ static const char SCHEMA_TAIL[] =
     "  run_id INTEGER NOT NULL, split TEXT NOT NULL, idx INTEGER NOT NULL,\n"
     "  label INTEGER, pred INTEGER, correct INTEGER,\n"
     "  loss REAL, jac_softmax REAL, jac_logit REAL, jac_y REAL,\n"
+    "  pmax REAL, entropy REAL, margin REAL,\n"
     "  PRIMARY KEY (run_id, split, idx)) WITHOUT ROWID;\n"
     "CREATE TABLE trajectories (\n"
     "  run_id INTEGER NOT NULL, kind TEXT NOT NULL, i INTEGER NOT NULL,\n"
@@ -326,7 +334,7 @@ static int prepare_all(store *s, sn_err *e)
         (r = prepare(s, "DELETE FROM runs WHERE run_id = ?1", &s->del_run, e)) ||
         (r = prepare(s, "DELETE FROM points WHERE run_id = ?1", &s->del_points, e)) ||
         (r = prepare(s, "DELETE FROM trajectories WHERE run_id = ?1", &s->del_traj, e)) ||
-        (r = prepare(s, "INSERT INTO points (" POINT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (r = prepare(s, "INSERT INTO points (" POINT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      &s->ins_point, e)) ||
         (r = prepare(s, "INSERT INTO trajectories (" TRAJ_COLS ") VALUES "
                         "(?,?,?,?,?,?,?,?,?,?,?,?)", &s->ins_traj, e)) ||
@@ -906,7 +914,7 @@ static int bind_config(binder *b, const cJSON *cj, sn_err *e)
 static void bind_jac(binder *b, const jac_summary *j)
 {
     if (j->n <= 0) {
-        for (int i = 0; i < 12; i++)
+        for (int i = 0; i < 19; i++)
             b_null(b);
         return;
     }
@@ -922,6 +930,13 @@ static void bind_jac(binder *b, const jac_summary *j)
     b_real(b, j->M);
     b_real(b, j->within_bounds);
     b_real(b, j->auc);
+    b_real(b, j->top_decile_err);
+    b_real(b, j->pmax_mean);
+    b_real(b, j->entropy_mean);
+    b_real(b, j->margin_mean);
+    b_real(b, j->auc_pmax);
+    b_real(b, j->auc_entropy);
+    b_real(b, j->auc_margin);
 }
 
 /* Bind every runs column in RUN_COLS order. */
@@ -939,6 +954,7 @@ static int bind_run(store *s, const char *config_hash, const run_result *r, cons
     b_text(&b, r->status);
     b_text(&b, r->error);
     b_int(&b, r->steps);
+    b_int(&b, r->fit_step);
     b_real(&b, r->train_loss);
     b_real(&b, r->train_acc);
     b_real(&b, r->test_loss);
@@ -1036,6 +1052,9 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
         b_real(&b, p->jac_softmax);
         b_real(&b, p->jac_logit);
         b_real(&b, p->jac_y);
+        b_real(&b, p->pmax);
+        b_real(&b, p->entropy);
+        b_real(&b, p->margin);
         rc_sql = b.rc != SQLITE_OK ? b.rc : step_done(s->ins_point);
         if (rc_sql != SQLITE_OK) {
             snprintf(what, sizeof what, "inserting point %s:%d of", p->split, p->index);
