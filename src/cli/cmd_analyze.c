@@ -73,6 +73,10 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON_AddItemToObject(x, "kendall", interval_json(&c->kendall));
             cJSON_AddItemToObject(x, "granulated_kendall", interval_json(&c->granulated));
             cJSON_AddNumberToObject(x, "granulated_axes", c->granulated_axes);
+            cJSON_AddStringToObject(x, "population", c->population);
+            cJSON *psi = cJSON_AddObjectToObject(x, "granulated_psi");
+            for (int a = 0; psi && a < c->naxes; a++)
+                json_add_num(psi, c->axis[a], c->psi[a]);
         }
         cJSON *pa = cJSON_AddArrayToObject(o, "pairs");
         for (int k = 0; k < d[i].npf; k++) {
@@ -128,8 +132,9 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
                 d[i].path, d[i].spec, d[i].runs, d[i].total_runs, d[i].fit);
         if (d[i].ncorr) {
             fprintf(f, "  correlation with the gap (fit networks; 95%% bootstrap intervals)\n");
-            fprintf(f, "  %-14s %-20s %4s  %-22s %-22s %-22s %-22s\n", "dataset", "metric", "n",
-                    "Pearson(log)", "Spearman", "Kendall", "granulated Kendall");
+            fprintf(f, "  %-14s %-11s %-20s %4s  %-22s %-22s %-22s %-22s\n", "dataset",
+                    "population", "metric", "n", "Pearson(log)", "Spearman", "Kendall",
+                    "granulated Kendall");
             for (int k = 0; k < d[i].ncorr; k++) {
                 const an_corr *c = &d[i].corr[k];
                 char a[40], b[40], cc[40], g[40];
@@ -137,8 +142,8 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
                 ci(b, sizeof b, &c->spearman);
                 ci(cc, sizeof cc, &c->kendall);
                 ci(g, sizeof g, &c->granulated);
-                fprintf(f, "  %-14s %-20s %4d  %-22s %-22s %-22s %-22s\n", c->data, c->metric,
-                        c->n, a, b, cc, g);
+                fprintf(f, "  %-14s %-11s %-20s %4d  %-22s %-22s %-22s %-22s\n", c->data,
+                        c->population, c->metric, c->n, a, b, cc, g);
             }
         }
         if (d[i].npf) {

@@ -240,7 +240,7 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
                    "accuracy.</p>\n",
                 d[i].runs, d[i].total_runs, d[i].fit);
         if (d[i].ncorr) {
-            fputs("<table><tr><th>dataset</th><th>metric</th><th>n</th><th>Pearson (log "
+            fputs("<table><tr><th>dataset</th><th>population</th><th>metric</th><th>n</th><th>Pearson (log "
                   "metric)</th><th>Spearman</th><th>Kendall &tau;<sub>b</sub></th><th>granulated "
                   "Kendall</th></tr>\n",
                   f);
@@ -248,6 +248,8 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
                 const an_corr *c = &d[i].corr[k];
                 fputs("<tr><td>", f);
                 esc(f, c->data);
+                fputs("</td><td>", f);
+                esc(f, c->population);
                 fputs("</td><td>", f);
                 esc(f, c->metric);
                 fprintf(f, "</td><td>%d</td>", c->n);

@@ -45,17 +45,31 @@ typedef struct an_interval {
     double v, lo, hi;   /* estimate and 95% bootstrap interval */
 } an_interval;
 
+#define AN_MAX_AXES 8
+#define AN_AXIS_LEN 24
+
 typedef struct an_corr {
     char data[32];      /* dataset */
+    char population[16];  /* "true-labels": networks trained without label noise (the
+                             population of the paper's claim); "all": every fit network,
+                             label noise included (only when some had it: noise alone
+                             drives the gap, so this one answers a different question) */
     char metric[32];    /* runs column: jac_test_mean, jac_logit_test_mean,
                            trans_<kind>, n_params, train_loss */
     int n;              /* networks used (fit, metric and gap finite; > 0 for the log) */
     an_interval pearson_log;  /* Pearson of log(metric) with the gap */
     an_interval spearman, kendall, granulated;
-    int granulated_axes;      /* hyper-parameter axes with at least one group */
+    int granulated_axes;      /* hyper-parameter axes with at least one group (label
+                                 noise is never an axis: Jiang et al. vary optimisation
+                                 and architecture; networks of other noise levels are in
+                                 other groups) */
+    int naxes;                /* psi per axis, for the first AN_MAX_AXES axes with groups */
+    char axis[AN_MAX_AXES][AN_AXIS_LEN];
+    double psi[AN_MAX_AXES];
 } an_corr;
 
-/* Correlations of every metric present in db with the gap, per dataset, over
+/* Correlations of every metric present in db with the gap, per dataset and
+ * population (true-label networks; and all when some had label noise), over
  * fit networks (bootstrap: reps resamples, seeded). *out malloc'd. */
 int an_correlations(struct sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *n,
                     sn_err *e);
