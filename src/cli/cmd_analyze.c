@@ -60,6 +60,7 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
         cJSON_AddNumberToObject(o, "runs", (double)d[i].runs);
         cJSON_AddNumberToObject(o, "fit", (double)d[i].fit);
         cJSON_AddNumberToObject(o, "total_runs", (double)d[i].total_runs);
+        cJSON_AddStringToObject(o, "protocol", an_protocol_name(d[i].protocol));
         cJSON *ca = cJSON_AddArrayToObject(o, "correlations");
         for (int k = 0; k < d[i].ncorr; k++) {
             const an_corr *c = &d[i].corr[k];
@@ -68,8 +69,12 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON_AddStringToObject(x, "data", c->data);
             cJSON_AddStringToObject(x, "metric", c->metric);
             cJSON_AddNumberToObject(x, "n", c->n);
+            cJSON_AddNumberToObject(x, "configs", c->clusters);
             cJSON_AddItemToObject(x, "pearson_log", interval_json(&c->pearson_log));
             cJSON_AddItemToObject(x, "spearman", interval_json(&c->spearman));
+            json_add_num(x, "spearman_p", c->spearman_p);
+            json_add_num(x, "spearman_lo90", c->sp90_lo);
+            json_add_num(x, "spearman_hi90", c->sp90_hi);
             cJSON_AddItemToObject(x, "kendall", interval_json(&c->kendall));
             cJSON_AddItemToObject(x, "granulated_kendall", interval_json(&c->granulated));
             cJSON_AddNumberToObject(x, "granulated_axes", c->granulated_axes);
@@ -77,6 +82,19 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON *psi = cJSON_AddObjectToObject(x, "granulated_psi");
             for (int a = 0; psi && a < c->naxes; a++)
                 json_add_num(psi, c->axis[a], c->psi[a]);
+        }
+        cJSON *cm = cJSON_AddArrayToObject(o, "comparisons");
+        for (int k = 0; k < d[i].ncmp; k++) {
+            const an_cmp *c = &d[i].cmp[k];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(cm, x);
+            cJSON_AddStringToObject(x, "data", c->data);
+            cJSON_AddStringToObject(x, "population", c->population);
+            cJSON_AddStringToObject(x, "metric", c->a);
+            cJSON_AddStringToObject(x, "against", c->b);
+            cJSON_AddNumberToObject(x, "n", c->n);
+            cJSON_AddItemToObject(x, "spearman_minus_abs", interval_json(&c->diff));
+            json_add_num(x, "p", c->p);
         }
         cJSON *pa = cJSON_AddArrayToObject(o, "pairs");
         for (int k = 0; k < d[i].npf; k++) {
@@ -86,10 +104,12 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON_AddStringToObject(x, "factor", an_factor_name(p->factor));
             cJSON_AddStringToObject(x, "metric", p->metric);
             cJSON_AddNumberToObject(x, "pairs", (double)p->pairs);
-            cJSON_AddNumberToObject(x, "lower_in_better", (double)p->agree);
-            json_add_num(x, "fraction", p->frac);
-            json_add_num(x, "lo", p->lo);
-            json_add_num(x, "hi", p->hi);
+            cJSON_AddNumberToObject(x, "configs", p->clusters);
+            cJSON_AddItemToObject(x, "better_level_lower_metric", interval_json(&p->dir_metric));
+            json_add_num(x, "better_level_lower_metric_p", p->dir_metric_p);
+            cJSON_AddItemToObject(x, "better_level_lower_gap", interval_json(&p->dir_gap));
+            cJSON_AddItemToObject(x, "concordance", interval_json(&p->concord));
+            cJSON_AddNumberToObject(x, "concordance_pairs", (double)p->n_concord);
         }
         cJSON *pt = cJSON_AddObjectToObject(o, "points");
         cJSON_AddNumberToObject(pt, "networks", (double)d[i].pts.networks);
@@ -99,6 +119,30 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
         json_add_num(pt, "auc_max", d[i].pts.auc_hi);
         json_add_num(pt, "auc_pooled", d[i].pts.auc_pooled);
         json_add_num(pt, "within_bounds", d[i].pts.within_bounds);
+        cJSON_AddNumberToObject(pt, "top_decile", (double)d[i].pts.top_n);
+        cJSON_AddNumberToObject(pt, "top_decile_misclassified", (double)d[i].pts.top_wrong);
+        cJSON_AddNumberToObject(pt, "below_band", (double)d[i].pts.below);
+        cJSON_AddNumberToObject(pt, "inside_band", (double)d[i].pts.inside);
+        cJSON_AddNumberToObject(pt, "above_band", (double)d[i].pts.above);
+        cJSON *pn = cJSON_AddArrayToObject(pt, "per_network");
+        for (long k = 0; k < d[i].pts.networks; k++) {
+            const an_ppnet *q = &d[i].pts.net[k];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddItemToArray(pn, x);
+            cJSON_AddNumberToObject(x, "run_id", (double)q->run_id);
+            cJSON_AddNumberToObject(x, "points", (double)q->points);
+            cJSON_AddItemToObject(x, "auc", interval_json(&q->auc));
+            cJSON_AddStringToObject(x, "confidence_baseline", q->conf);
+            cJSON_AddItemToObject(x, "auc_confidence", interval_json(&q->auc_conf));
+            cJSON_AddItemToObject(x, "auc_minus_confidence", interval_json(&q->auc_diff));
+            cJSON_AddNumberToObject(x, "top_decile", (double)q->top_n);
+            cJSON_AddNumberToObject(x, "top_decile_misclassified", (double)q->top_wrong);
+            an_interval r = {q->loglog_r, q->r_lo, q->r_hi};
+            cJSON_AddItemToObject(x, "loglog_r", interval_json(&r));
+            cJSON_AddNumberToObject(x, "below_band", (double)q->below);
+            cJSON_AddNumberToObject(x, "inside_band", (double)q->inside);
+            cJSON_AddNumberToObject(x, "above_band", (double)q->above);
+        }
         cJSON *oa = cJSON_AddArrayToObject(o, "trajectories");
         for (int k = 0; k < d[i].noo; k++) {
             const an_onoff *t = &d[i].oo[k];
@@ -111,7 +155,20 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             json_add_num(x, "jac_at_anchors", t->jac_anchor);
             json_add_num(x, "jac_between_anchors", t->jac_mid);
             json_add_num(x, "transition_density", t->trans_density);
+            cJSON_AddNumberToObject(x, "dip_trajectories", (double)t->n_dip);
+            cJSON_AddItemToObject(x, "median_log_dip", interval_json(&t->dip));
+            cJSON_AddItemToObject(x, "median_jac", interval_json(&t->jac_med));
+            cJSON_AddItemToObject(x, "median_transitions", interval_json(&t->trans_med));
         }
+        cJSON *mf = cJSON_AddObjectToObject(o, "manifold");
+        cJSON_AddNumberToObject(mf, "data_trajectories", (double)d[i].mf.n_data);
+        cJSON_AddNumberToObject(mf, "null_trajectories", (double)d[i].mf.n_null);
+        cJSON_AddItemToObject(mf, "dip_data", interval_json(&d[i].mf.dip_data));
+        cJSON_AddItemToObject(mf, "dip_null", interval_json(&d[i].mf.dip_null));
+        cJSON_AddItemToObject(mf, "dip_minus_null", interval_json(&d[i].mf.dip_diff));
+        cJSON_AddItemToObject(mf, "log_random_over_data_jac", interval_json(&d[i].mf.off_jac));
+        cJSON_AddItemToObject(mf, "log_random_over_data_transitions",
+                              interval_json(&d[i].mf.off_trans));
     }
     cJSON *ca = cJSON_AddArrayToObject(root, "claims");
     for (int i = 0; i < ncl; i++) {
@@ -119,8 +176,16 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
         cJSON_AddItemToArray(ca, x);
         cJSON_AddStringToObject(x, "figure", cl[i].figure);
         cJSON_AddStringToObject(x, "claim", cl[i].claim);
+        cJSON_AddStringToObject(x, "rule", cl[i].rule);
+        cJSON_AddStringToObject(x, "population", cl[i].population);
+        cJSON_AddNumberToObject(x, "n", (double)cl[i].n);
+        cJSON_AddStringToObject(x, "effect", cl[i].effect);
+        cJSON_AddItemToObject(x, "value", interval_json(&cl[i].value));
+        cJSON_AddStringToObject(x, "baseline", cl[i].baseline);
         cJSON_AddStringToObject(x, "measured", cl[i].measured);
+        json_add_num(x, "p", cl[i].p);
         cJSON_AddStringToObject(x, "verdict", an_verdict_name(cl[i].verdict));
+        cJSON_AddStringToObject(x, "verdict_holm", an_verdict_name(cl[i].verdict_holm));
     }
     return root;
 }
@@ -128,11 +193,14 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
 void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl)
 {
     for (int i = 0; i < nd; i++) {
-        fprintf(f, "%s (sweep '%s'): %ld of %ld runs stored, %ld at 100%% training accuracy\n",
-                d[i].path, d[i].spec, d[i].runs, d[i].total_runs, d[i].fit);
+        fprintf(f, "%s (sweep '%s'): %ld of %ld runs stored, %ld at 100%% training accuracy; "
+                   "statistics over the %s runs\n",
+                d[i].path, d[i].spec, d[i].runs, d[i].total_runs, d[i].fit,
+                an_protocol_name(d[i].protocol));
         if (d[i].ncorr) {
-            fprintf(f, "  correlation with the gap (fit networks; 95%% bootstrap intervals)\n");
-            fprintf(f, "  %-14s %-11s %-20s %4s  %-22s %-22s %-22s %-22s\n", "dataset",
+            fprintf(f, "  correlation with the gap (fit networks; 95%% intervals over configs and "
+                       "test-set noise)\n");
+            fprintf(f, "  %-14s %-11s %-31s %4s  %-22s %-22s %-22s %-22s\n", "dataset",
                     "population", "metric", "n", "Pearson(log)", "Spearman", "Kendall",
                     "granulated Kendall");
             for (int k = 0; k < d[i].ncorr; k++) {
@@ -142,17 +210,21 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
                 ci(b, sizeof b, &c->spearman);
                 ci(cc, sizeof cc, &c->kendall);
                 ci(g, sizeof g, &c->granulated);
-                fprintf(f, "  %-14s %-11s %-20s %4d  %-22s %-22s %-22s %-22s\n", c->data,
+                fprintf(f, "  %-14s %-11s %-31s %4d  %-22s %-22s %-22s %-22s\n", c->data,
                         c->population, c->metric, c->n, a, b, cc, g);
             }
         }
         if (d[i].npf) {
-            fprintf(f, "  factor pairs: fraction where the better-generalizing member has the lower "
-                       "metric\n");
+            fprintf(f, "  factor pairs: fraction where the paper's better level has the lower "
+                       "metric / the lower gap, and concordance (intervals over configs)\n");
             for (int k = 0; k < d[i].npf; k++) {
                 const an_pairfrac *p = &d[i].pf[k];
-                fprintf(f, "  %-11s %-20s %4ld pairs  %.2f [%.2f, %.2f]\n",
-                        an_factor_name(p->factor), p->metric, p->pairs, p->frac, p->lo, p->hi);
+                char a[40], b[40], cc[40];
+                ci(a, sizeof a, &p->dir_metric);
+                ci(b, sizeof b, &p->dir_gap);
+                ci(cc, sizeof cc, &p->concord);
+                fprintf(f, "  %-11s %-20s %4ld pairs %3d configs  %-22s %-22s %-22s\n",
+                        an_factor_name(p->factor), p->metric, p->pairs, p->clusters, a, b, cc);
             }
         }
         if (d[i].pts.networks)
@@ -173,10 +245,19 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
         }
         fprintf(f, "\n");
     }
-    fprintf(f, "The paper's claims on these databases:\n");
+    int tested = 0;
     for (int i = 0; i < ncl; i++)
-        fprintf(f, "  [%-12s] %s\n                 %s\n", an_verdict_name(cl[i].verdict),
-                cl[i].claim, cl[i].measured);
+        tested += isfinite(cl[i].p) && cl[i].verdict != CLAIM_NO_DATA;
+    fprintf(f, "The paper's claims on these databases (%d claims, %d with a p-value for Holm's "
+               "adjustment; rules in docs/analysis.md):\n", ncl, tested);
+    for (int i = 0; i < ncl; i++) {
+        fprintf(f, "  [%-12s] %s\n", an_verdict_name(cl[i].verdict), cl[i].claim);
+        if (cl[i].population[0])
+            fprintf(f, "                 on %s\n", cl[i].population);
+        fprintf(f, "                 %s\n", cl[i].measured);
+        fprintf(f, "                 rule: %s; Holm-adjusted: %s\n", cl[i].rule,
+                an_verdict_name(cl[i].verdict_holm));
+    }
 }
 
 int analysis_load_all(char **paths, int n, int reps, uint64_t seed, an_db **out, an_claim **cl,

@@ -170,21 +170,49 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
     esc(f, blas_corename());
     fputs(".</p>\n", f);
 
-    fputs("<h2 id=\"claims\">The paper's claims on these runs</h2>\n<table><tr><th>claim</th>"
-          "<th>measured here</th><th>verdict</th></tr>\n",
+    int tested = 0;
+    for (int i = 0; i < ncl; i++)
+        tested += isfinite(cl[i].p) && cl[i].verdict != CLAIM_NO_DATA;
+    fprintf(f, "<h2 id=\"claims\">The paper's claims on these runs</h2>\n<p>%d claims, %d of "
+               "them with a p-value entering Holm's adjustment. Each is judged on one population "
+               "by the rule beside it, declared in docs/analysis.md before the data.</p>\n",
+            ncl, tested);
+    fputs("<table><tr><th>claim</th><th>population (n, protocol)</th><th>effect [95% "
+          "interval]</th><th>best baseline</th><th>rule</th><th>verdict</th><th>Holm-adjusted"
+          "</th></tr>\n",
           f);
     for (int i = 0; i < ncl; i++) {
         fprintf(f, "<tr class=\"%s\"><td>", verdict_class(cl[i].verdict));
         esc(f, cl[i].claim);
-        fputs("</td><td>", f);
+        fputs("<br><small>", f);
         esc(f, cl[i].measured);
-        fprintf(f, "</td><td><a href=\"#fig-%s\">", cl[i].figure);
+        fputs("</small></td><td>", f);
+        esc(f, cl[i].population[0] ? cl[i].population : "-");
+        fputs("</td><td>", f);
+        esc(f, cl[i].effect);
+        if (isfinite(cl[i].value.v)) {
+            fputs(": ", f);
+            num(f, cl[i].value.v, "%.3g");
+            if (isfinite(cl[i].value.lo))
+                fprintf(f, " <small>[%.3g, %.3g]</small>", cl[i].value.lo, cl[i].value.hi);
+        }
+        fputs("</td><td>", f);
+        esc(f, cl[i].baseline[0] ? cl[i].baseline : "-");
+        fputs("</td><td><small>", f);
+        esc(f, cl[i].rule);
+        fprintf(f, "</small></td><td><a href=\"#fig-%s\">", cl[i].figure);
         esc(f, an_verdict_name(cl[i].verdict));
-        fputs("</a></td></tr>\n", f);
+        fprintf(f, "</a></td><td class=\"%s\">", verdict_class(cl[i].verdict_holm));
+        esc(f, an_verdict_name(cl[i].verdict_holm));
+        fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n<p><small>held: the 95% interval excludes chance; not held: it lies on the "
-          "other side; inconclusive: it includes chance (often too few networks at this scale); "
-          "no data: the study that measures it was not run.</small></p>\n",
+    fputs("</table>\n<p><small>held: the claim's rule is met (for most rules: the 95% interval "
+          "of the effect lies on the claim's side of the null); not held: it lies on the other "
+          "side (a reversal); inconclusive: neither (often too few networks at this scale); no "
+          "data: the study that measures it was not run. Intervals resample configs "
+          "(replicates together) and redraw the test-set noise. Holm-adjusted: held / not held "
+          "stay only when the Holm-adjusted p is at most 0.05 over the claims with a "
+          "p-value.</small></p>\n",
           f);
 
     fputs("<h2 id=\"figures\">Figures</h2>\n", f);
@@ -237,8 +265,8 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
         fputs(" &mdash; sweep <code>", f);
         esc(f, d[i].spec);
         fprintf(f, "</code></h3>\n<p>%ld of %ld runs stored, %ld at 100%% training "
-                   "accuracy.</p>\n",
-                d[i].runs, d[i].total_runs, d[i].fit);
+                   "accuracy; statistics over the runs of the %s protocol.</p>\n",
+                d[i].runs, d[i].total_runs, d[i].fit, an_protocol_name(d[i].protocol));
         if (d[i].ncorr) {
             fputs("<table><tr><th>dataset</th><th>population</th><th>metric</th><th>n</th><th>Pearson (log "
                   "metric)</th><th>Spearman</th><th>Kendall &tau;<sub>b</sub></th><th>granulated "
@@ -266,8 +294,9 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
                   f);
         }
         if (d[i].npf) {
-            fputs("<table><tr><th>factor</th><th>metric</th><th>pairs</th><th>better generalizer "
-                  "has the lower value</th></tr>\n",
+            fputs("<table><tr><th>factor</th><th>metric</th><th>pairs (configs)</th><th>paper's "
+                  "better level has the lower value</th><th>... the lower gap</th><th>better "
+                  "generalizer has the lower value</th></tr>\n",
                   f);
             for (int k = 0; k < d[i].npf; k++) {
                 const an_pairfrac *p = &d[i].pf[k];
@@ -275,8 +304,11 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
                 esc(f, an_factor_name(p->factor));
                 fputs("</td><td>", f);
                 esc(f, p->metric);
-                fprintf(f, "</td><td>%ld</td><td>%.2f <small>[%.2f, %.2f]</small></td></tr>\n",
-                        p->pairs, p->frac, p->lo, p->hi);
+                fprintf(f, "</td><td>%ld (%d)</td>", p->pairs, p->clusters);
+                interval_cell(f, &p->dir_metric);
+                interval_cell(f, &p->dir_gap);
+                interval_cell(f, &p->concord);
+                fputs("</tr>\n", f);
             }
             fputs("</table>\n", f);
         }

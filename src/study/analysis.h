@@ -12,6 +12,22 @@
 
 struct sqlite3;
 
+typedef struct an_interval {
+    double v, lo, hi;   /* estimate and 95% bootstrap interval */
+} an_interval;
+
+/* ---- protocol ---- */
+
+/* The training protocol the statistics of db use: the paper's fixed step
+ * budget (runs with early_stop = 0) when db has fit runs of it, else early
+ * stopping at the first 100% check. Runs of the other protocol never enter
+ * a statistic (they would mix step budgets in one comparison). */
+typedef enum { AN_FIXED_BUDGET, AN_EARLY_STOP } an_protocol;
+an_protocol an_db_protocol(struct sqlite3 *db);
+const char *an_protocol_name(an_protocol p);  /* "fixed budget", "early stopping" */
+/* The SQL condition on runs selecting p's runs: "early_stop = 0" or "early_stop <> 0". */
+const char *an_protocol_sql(an_protocol p);
+
 /* ---- factor pairs (STUDY.md 4.3) ---- */
 
 typedef enum { FACTOR_LABELS, FACTOR_AUGMENT, FACTOR_ACTIVATION, FACTOR_OPTIMIZER,
@@ -34,16 +50,18 @@ const char *an_factor_name(an_factor f);
  * When several runs share a key, they pair in run_id order. */
 typedef struct an_pair {
     long a, b;        /* run_ids */
+    int cluster;      /* pairs of one config (replicates) share it: they are
+                         resampled together */
 } an_pair;
+
+/* The level of factor f the paper expects to generalize better: 0 member a
+ * (true labels, ReLU, momentum), 1 member b (augmentation). */
+int an_paper_better(an_factor f);
 
 /* All pairs of factor f in db; *out malloc'd (free()), *n pairs. */
 int an_find_pairs(struct sqlite3 *db, an_factor f, an_pair **out, long *n, sn_err *e);
 
 /* ---- correlations with the gap (STUDY.md 4.4) ---- */
-
-typedef struct an_interval {
-    double v, lo, hi;   /* estimate and 95% bootstrap interval */
-} an_interval;
 
 #define AN_MAX_AXES 8
 #define AN_AXIS_LEN 24
@@ -56,9 +74,13 @@ typedef struct an_corr {
                              drives the gap, so this one answers a different question) */
     char metric[32];    /* runs column: jac_test_mean, jac_logit_test_mean,
                            trans_<kind>, n_params, train_loss */
-    int n;              /* networks used (fit, metric and gap finite; > 0 for the log) */
-    an_interval pearson_log;  /* Pearson of log(metric) with the gap */
+    int n;              /* networks used (fit, of the protocol, metric and gap finite) */
+    int clusters;       /* distinct configs among them (replicates resampled together) */
+    an_interval pearson_log;  /* Pearson of log(metric) with the gap (NaN unless all > 0) */
     an_interval spearman, kendall, granulated;
+    double spearman_p;        /* bootstrap p of Spearman = 0 */
+    double sp90_lo, sp90_hi;  /* Spearman's 90% interval (the equivalence test's) */
+    double granulated_p;
     int granulated_axes;      /* hyper-parameter axes with at least one group (label
                                  noise is never an axis: Jiang et al. vary optimisation
                                  and architecture; networks of other noise levels are in
@@ -68,58 +90,129 @@ typedef struct an_corr {
     double psi[AN_MAX_AXES];
 } an_corr;
 
+/* A paired comparison on the same networks: Spearman(a) - |Spearman(b)|
+ * with the gap, both on every resample (a: the Jacobian, b: a baseline or a
+ * transition metric). */
+typedef struct an_cmp {
+    char data[32], population[16];
+    char a[32], b[32];
+    int n;
+    an_interval diff;
+    double p;           /* bootstrap p of diff = 0 */
+} an_cmp;
+
 /* Correlations of every metric present in db with the gap, per dataset and
  * population (true-label networks; and all when some had label noise), over
- * fit networks (bootstrap: reps resamples, seeded). *out malloc'd. */
+ * fit networks of the database's protocol. Intervals: percentile bootstrap
+ * of reps resamples (seeded) over configs (replicates together), each
+ * resample also redrawing the gap and the metrics from their test-set
+ * sampling noise (docs/analysis.md); the granulated coefficient by a group
+ * bootstrap. *out and *cmp (the Jacobians against each baseline and
+ * transition metric) malloc'd. */
 int an_correlations(struct sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *n,
-                    sn_err *e);
+                    an_cmp **cmp, int *ncmp, sn_err *e);
 
 /* ---- pair fractions ---- */
 
 typedef struct an_pairfrac {
     an_factor factor;
     char metric[32];    /* jac_test_mean, trans_<kind>, ... */
-    long pairs;         /* pairs with the metric finite in both members */
-    long agree;         /* ... where the better-generalizing member (smaller gap)
-                           has the lower metric */
-    double frac, lo, hi;  /* agree/pairs with its 95% Wilson interval */
+    long pairs;         /* pairs with the metric and the gap finite in both members */
+    int clusters;       /* distinct configs among them (replicates resampled together) */
+    /* The claim's statistic: the fraction of pairs in which the paper's better
+     * level (an_paper_better) has the lower metric (ties count 1/2). */
+    an_interval dir_metric;
+    double dir_metric_p;  /* bootstrap p of "fraction = 0.5" */
+    /* ... has the lower gap: does the better level generalize better here? */
+    an_interval dir_gap;
+    /* concordance: the better-generalizing member (smaller gap) has the lower
+     * metric (pairs with equal gaps skipped: n_concord of them remain) */
+    an_interval concord;
+    long n_concord;
+    /* kept for the old table: concord as counts with a Wilson interval */
+    long agree;
+    double frac, lo, hi;
 } an_pairfrac;
 
-/* npairs (FACTOR_COUNT, may be NULL) receives the number of pairs per factor. */
-int an_pair_fractions(struct sqlite3 *db, an_pairfrac **out, int *n, long *npairs, sn_err *e);
+/* Intervals: 95% percentile bootstrap over configs (clusters), reps
+ * resamples seeded with seed. npairs (FACTOR_COUNT, may be NULL) receives the
+ * number of pairs per factor. */
+int an_pair_fractions(struct sqlite3 *db, int reps, uint64_t seed, an_pairfrac **out, int *n,
+                      long *npairs, sn_err *e);
 
 /* ---- per point (STUDY.md 4.5, 4.6) ---- */
 
+/* One network's points (test split, fit networks of the protocol). */
+typedef struct an_ppnet {
+    long run_id, points;
+    an_interval auc;        /* AUC of ||J||_F as a predictor of misclassification; 95%
+                               bootstrap over the points */
+    char conf[16];          /* the best label-free confidence baseline on these points:
+                               "pmax" (score 1 - max softmax), "entropy", "margin" (score
+                               -margin), by AUC */
+    an_interval auc_conf;   /* its AUC */
+    an_interval auc_diff;   /* auc - auc_conf on the same resamples */
+    long top_n;             /* the top decile of ||J||_F: ceil(points / 10) points ... */
+    long top_wrong;         /* ... of which misclassified */
+    double auc_p, auc_diff_p;     /* bootstrap p of auc = 0.5, of auc_diff = 0 */
+    double loglog_r, r_lo, r_hi;  /* Pearson of log ||J_y|| with log(e^-l (1 - e^-l)) and
+                                     its 95% Fisher interval (the bounds' functional form) */
+    long ratio_n, below, inside, above;  /* ||J_y|| / (sqrt(M) e^-l (1 - e^-l)) against the
+                                            band [sqrt(K/(K-1)), sqrt(2)] */
+} an_ppnet;
+
 typedef struct an_points {
-    long networks;      /* runs with per-point test rows */
+    long networks;      /* fit runs with per-point test rows */
     long points;
-    double auc_mean;    /* mean over networks of the per-network AUC of ||J||_F
-                           predicting misclassification */
+    an_ppnet *net;      /* (networks), malloc'd (an_db_free frees it) */
+    double auc_mean;    /* mean over networks of the per-network AUC */
     double auc_lo, auc_hi;    /* min and max over networks */
     double auc_pooled;  /* AUC over all points pooled */
-    double within_bounds;     /* fraction of points with lower <= ||J_y|| <= upper
-                                 (M per network, as `sensi jacobian`) */
+    double within_bounds;     /* fraction of points inside the band (= inside / ratio_n) */
+    long top_n, top_wrong;    /* summed over networks */
+    long ratio_n, below, inside, above;
 } an_points;
 
-int an_points_summary(struct sqlite3 *db, an_points *out, sn_err *e);
+/* reps: bootstrap resamples of each network's points (seeded). */
+int an_points_summary(struct sqlite3 *db, int reps, uint64_t seed, an_points *out, sn_err *e);
 
 /* ---- along trajectories (STUDY.md 4.1) ---- */
 
 typedef struct an_onoff {
     char kind[24];        /* trajectory kind */
-    long trajectories;    /* with a profile */
+    long trajectories;    /* with a profile (of fit networks of the protocol) */
     int nbins;            /* profile bins (the most common count) */
     double jac_mean;      /* softmax-Jacobian norm averaged over u and trajectories */
     double jac_anchor;    /* ... at the ellipse's anchors u = 0, 1/3, 2/3 (NaN for
                              translation loops or bins not a multiple of 6) */
     double jac_mid;       /* ... halfway between anchors u = 1/6, 1/2, 5/6 */
     double trans_density; /* transitions per unit of u, averaged */
-    double transitions;   /* mean transitions per trajectory (all trajectories of
-                             the kind, with or without profile) */
+    double transitions;   /* mean transitions per trajectory */
+    /* per trajectory, then the median over trajectories with a 95% bootstrap
+     * interval over networks (a network's trajectories resampled together): */
+    long n_dip;
+    an_interval dip;      /* log(mean ||J|| at the anchors / mean ||J|| at the midpoints) */
+    an_interval jac_med;  /* the mean ||J|| along the trajectory */
+    an_interval trans_med;/* its transitions */
 } an_onoff;
 
+/* On and off the manifold, the tests: data ellipses (ellipse-diff and
+ * ellipse-same pooled) against the random-ellipse null; differences of
+ * medians with 95% intervals from independent cluster bootstraps. */
+typedef struct an_manifold {
+    long n_data, n_null;    /* trajectories with a dip ratio */
+    an_interval dip_data, dip_null;  /* median log ratio (anchors / midpoints) */
+    an_interval dip_diff;   /* dip_data - dip_null: < 0 when the data dip exceeds the null's */
+    double dip_diff_p;
+    an_interval off_jac;    /* log(median ||J|| along random / along data ellipses) */
+    double off_jac_p;
+    an_interval off_trans;  /* log(median transitions along random / along data ellipses) */
+    double off_trans_p;
+} an_manifold;
+
 /* One row per trajectory kind present in db. *out malloc'd. */
-int an_onoff_summary(struct sqlite3 *db, an_onoff **out, int *n, sn_err *e);
+int an_onoff_summary(struct sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *n,
+                     an_manifold *mf, sn_err *e);
 
 /* ---- everything about one database, and the paper's claims ---- */
 
@@ -127,14 +220,18 @@ typedef struct an_db {
     char path[512];
     char spec[64];             /* the spec's name (meta.spec_name) */
     long runs, fit, total_runs;
+    an_protocol protocol;
     an_corr *corr;
     int ncorr;
+    an_cmp *cmp;
+    int ncmp;
     an_pairfrac *pf;
     int npf;
     long npairs[FACTOR_COUNT]; /* pairs found per factor */
     an_points pts;
     an_onoff *oo;
     int noo;
+    an_manifold mf;
 } an_db;
 
 /* All of the above for db (path: for messages and captions). */
@@ -142,22 +239,40 @@ int an_db_load(struct sqlite3 *db, const char *path, int reps, uint64_t seed, an
                sn_err *e);
 void an_db_free(an_db *d);   /* NULL fine */
 
+/* Which of n candidate databases a claim (or its figure) on one dataset is
+ * judged on, the same whatever the order of the arguments: a study made for
+ * it (spec name starting with prefix, e.g. "gap-"; NULL: no preference)
+ * first, then the most networks in the claim's population (count[i]), then
+ * the smaller path (strcmp). Candidates with count 0 are never chosen.
+ * Returns the index, -1 when none. */
+int an_pick_source(const char *const *spec, const char *const *path, const long *count, int n,
+                   const char *prefix);
+
 typedef enum { CLAIM_HELD, CLAIM_NOT_HELD, CLAIM_INCONCLUSIVE, CLAIM_NO_DATA } an_verdict;
 const char *an_verdict_name(an_verdict v);  /* "held", "not held", "inconclusive", "no data" */
 
 typedef struct an_claim {
     char figure[32];       /* figure it belongs to (figures.h names) */
     char claim[200];       /* what the paper claimed */
-    char measured[400];    /* what the databases show, with numbers */
+    char rule[200];        /* the rule it is judged by (declared in docs/analysis.md) */
+    char population[160];  /* what it was judged on: networks, pairs or trajectories, the
+                              database, the protocol */
+    long n;                /* the population's size */
+    char effect[64];       /* the statistic, e.g. "Spearman", "fraction of pairs" */
+    an_interval value;     /* its estimate and 95% interval (NaN when not one number) */
+    char baseline[240];    /* the same question asked of the baselines */
+    char measured[600];    /* everything above in one sentence, with numbers */
+    double p;              /* p-value of the rule's null (NaN when the rule has none) */
     an_verdict verdict;
+    an_verdict verdict_holm;  /* the verdict with Holm-adjusted p over the claims with a p:
+                                 held / not held stay only when the adjusted p <= 0.05 */
 } an_claim;
 
-/* The paper's claims judged on the databases dbs (any mix of studies):
- * a claim is held when its 95% interval excludes the null (pair fraction
- * 0.5, correlation 0, AUC 0.5 for every network), not held when the
- * interval lies on the wrong side, inconclusive otherwise, no data when no
- * database has what it needs (the measured text says which study does).
- * *out malloc'd. */
+/* The paper's claims judged on the databases dbs (any mix of studies): each
+ * claim on one database chosen by an_pick_source (its study first), with
+ * the rule of docs/analysis.md: held / not held when its 95% interval lies
+ * on one side of the null, inconclusive otherwise, no data when no database
+ * has what it needs (measured says which study does). *out malloc'd. */
 int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e);
 
 #endif
