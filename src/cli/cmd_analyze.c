@@ -61,6 +61,12 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
         cJSON_AddNumberToObject(o, "fit", (double)d[i].fit);
         cJSON_AddNumberToObject(o, "total_runs", (double)d[i].total_runs);
         cJSON_AddStringToObject(o, "protocol", an_protocol_name(d[i].protocol));
+        cJSON_AddStringToObject(o, "spec_hash", d[i].spec_hash);
+        for (int k = 0; k < i; k++)
+            if (d[i].spec_hash[0] && !strcmp(d[k].spec_hash, d[i].spec_hash)) {
+                cJSON_AddStringToObject(o, "same_sweep_as", d[k].path);
+                break;
+            }
         cJSON *ca = cJSON_AddArrayToObject(o, "correlations");
         for (int k = 0; k < d[i].ncorr; k++) {
             const an_corr *c = &d[i].corr[k];
@@ -275,6 +281,17 @@ int analysis_load_all(char **paths, int n, int reps, uint64_t seed, an_db **out,
             die("%s: %s", paths[i], e.msg);
         store_close(s);
     }
+    /* copies, shards and merges of one sweep: never pooled (each claim is
+     * judged on one database), and said so */
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < j; i++)
+            if (d[j].spec_hash[0] && !strcmp(d[i].spec_hash, d[j].spec_hash)) {
+                fprintf(stderr,
+                        "note: %s holds the same sweep as %s (spec %s): each claim is judged on "
+                        "one database, so no run counts twice\n",
+                        paths[j], paths[i], d[j].spec_hash);
+                break;
+            }
     sn_err e = {0};
     if (an_claims(d, n, cl, ncl, &e))
         die_err(&e);

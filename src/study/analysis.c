@@ -1684,6 +1684,13 @@ int an_db_load(sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *ou
             snprintf(out->spec, sizeof out->spec, "%s", (const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }
+    if (sqlite3_prepare_v2(db, "select value from meta where key = 'spec_hash'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(out->spec_hash, sizeof out->spec_hash, "%s",
+                     (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
     if (sqlite3_prepare_v2(db, "select value from meta where key = 'total_runs'", -1, &st,
                            NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)

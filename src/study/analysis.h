@@ -219,6 +219,7 @@ int an_onoff_summary(struct sqlite3 *db, int reps, uint64_t seed, an_onoff **out
 typedef struct an_db {
     char path[512];
     char spec[64];             /* the spec's name (meta.spec_name) */
+    char spec_hash[24];        /* meta.spec_hash: equal in copies, shards and merges of one sweep */
     long runs, fit, total_runs;
     an_protocol protocol;
     an_corr *corr;
