@@ -14,6 +14,18 @@ $SENSI train --help >"$T/h" && grep -q -- '--width H.*\[256\]' "$T/h" && grep -q
 expect_fail unknown-command "unknown command" $SENSI frobnicate
 expect_fail unknown-option "unknown" $SENSI train --frobnicate 3
 expect_fail bad-int "not an integer" $SENSI train --width abc
+# a long option without its value is named as written, on one line
+expect_fail long-option-missing-value "option '--act' is unknown or needs a value" $SENSI train --act
+expect_fail long-option-no-letter "option '--sigma-w2'" $SENSI train --sigma-w2
+expect_fail long-option-unknown-eq "option '--bogus' is unknown" $SENSI jacobian --bogus=3
+expect_fail version-extra "takes none" $SENSI version --bogus
+# what is echoed is escaped: no terminal escape or control byte reaches stderr
+$SENSI train "$(printf 'x\033[31mred\001')" >"$T/out" 2>"$T/err"
+if [ $? -eq 2 ] && grep -q 'x\\x1b\[31mred\\x01' "$T/err" && ! LC_ALL=C grep -q "$(printf '\033')" "$T/err"; then
+    ok echo-escaped
+else
+    bad echo-escaped "$(od -c "$T/err" | head -3)"
+fi
 expect_fail lbfgs-augment "needs a mini-batch optimizer" $SENSI train --opt lbfgs --augment-shift 2 --train-size 100
 expect_fail bad-range "out of range" $SENSI train --depth 0
 expect_fail bad-act "unknown activation" $SENSI train --act sigmoid

@@ -16,6 +16,8 @@
 
 /* Print "sensi: msg" to stderr and exit(2). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* s to f with control characters and invalid UTF-8 as \xNN (what die echoes) */
+void cli_put_escaped(FILE *f, const char *s);
 /* die with e's message. */
 void die_err(const sn_err *e) __attribute__((noreturn));
 

@@ -16,14 +16,47 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The length of the valid UTF-8 sequence at s (1-4), 0 if there is none. */
+static int utf8_len(const unsigned char *s)
+{
+    int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                          : (s[0] & 0xf8) == 0xf0   ? 4 : 0;
+    if (n == 2 && s[0] < 0xc2)
+        return 0; /* overlong */
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+void cli_put_escaped(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+            fputc(*p++, f);
+        } else if (n > 1) {
+            fwrite(p, 1, n, f);
+            p += n;
+        } else {
+            fprintf(f, "\\x%02x", *p++); /* control characters, ANSI escapes, invalid UTF-8 */
+        }
+    }
+}
+
+/* One line on stderr whatever the message holds: user strings (options,
+ * paths, file contents) are echoed with control characters and invalid
+ * UTF-8 escaped as \xNN. */
 void die(const char *fmt, ...)
 {
+    char buf[4096];
     va_list ap;
     va_start(ap, fmt);
-    fputs("sensi: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    fputs("sensi: ", stderr);
+    cli_put_escaped(stderr, buf);
+    fputc('\n', stderr);
     exit(2);
 }
 
@@ -31,11 +64,20 @@ void die_err(const sn_err *e) { die("%s", e->msg[0] ? e->msg : "unknown error");
 
 void die_bad_option(const char *cmd, char **argv)
 {
-    if (optopt)
+    /* getopt leaves the offending argument at optind - 1: a long option
+     * ("--act", "--bogus=1") is named as written (up to '='); for a short one
+     * optopt holds its letter (a long option's optopt is its code, no letter) */
+    const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+    if (arg && !strncmp(arg, "--", 2)) {
+        size_t n = strcspn(arg, "=");
+        die("%s: option '%.*s' is unknown or needs a value (see sensi %s --help)", cmd, (int)n,
+            arg, cmd);
+    }
+    if (optopt > 0 && optopt < 127 && optopt >= 0x21)
         die("%s: option '-%c' is unknown or needs a value (see sensi %s --help)", cmd, optopt,
             cmd);
     die("%s: option '%s' is unknown or needs a value (see sensi %s --help)", cmd,
-        argv[optind - 1], cmd);
+        arg ? arg : "?", cmd);
 }
 
 void cli_check_writable(const char *path, const char *what)

@@ -64,6 +64,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        if (argc > 2)
+            die("version: unexpected argument '%s' (it takes none)", argv[2]);
         printf("sensi %s\nBLAS: %s (kernel %s, %d threads)\nMPI: %s\n", SENSI_VERSION,
                blas_config(), blas_corename(), blas_get_threads(),
 #ifdef SENSI_MPI
