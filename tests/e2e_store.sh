@@ -91,6 +91,34 @@ if db.execute("select count(*) from trajectories where profile_jac like '[%,%,%,
 EOF
 then ok merge-equals-whole; else bad merge-equals-whole "$(cat "$T/why")"; fi
 
+# completeness by run ids: a shard missing id 3 and holding id 100 (outside
+# the spec's 0..3) is 3 of 4 runs, and id 100 is not copied
+cp "$T/m.db" "$T/odd.db"
+python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute("update runs set run_id = 100 where run_id = 3"); d.commit()' "$T/odd.db"
+$SENSI merge "$T/odd-m.db" "$T/odd.db" >"$T/out" 2>"$T/err" || bad merge-ids "exit $?: $(cat "$T/err")"
+if grep -q "odd-m.db: 3 of 4 runs (1 missing" "$T/out" && grep -q "1 with run ids outside the spec's 0..3 not copied" "$T/out" \
+    && [ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from runs where run_id = 100").fetchone()[0])' "$T/odd-m.db")" = 0 ]; then
+    ok merge-ids
+else
+    bad merge-ids "$(cat "$T/out")"
+fi
+# a failing input leaves no output file (and no temporary one)
+printf 'not a database at all, not even close.......................................' >"$T/junk.db"
+expect_fail merge-junk-input "junk.db" $SENSI merge "$T/new.db" "$T/p1.db" "$T/junk.db"
+ls "$T" | grep -q '^new.db' && bad merge-junk-no-out "$(ls "$T" | grep new.db)" || ok merge-junk-no-out
+# inputs another user owns in a folder we may not write: read, never written
+mkdir -p "$T/ro" && cp "$T/p1.db" "$T/p2.db" "$T/ro/" && chmod 444 "$T/ro/"*.db && chmod 555 "$T/ro"
+chmod 755 "$T"
+as_user() { if [ "$(id -u)" = 0 ]; then su nobody -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+mkdir -p "$T/w" && chmod 777 "$T/w"
+if as_user "$SENSI merge $T/w/ro-m.db $T/ro/p1.db $T/ro/p2.db" >"$T/out" 2>"$T/err" \
+    && grep -q "ro-m.db: 4 of 4 runs, complete" "$T/out" && [ -z "$(ls "$T/ro" | grep -v '^p[12].db$')" ]; then
+    ok merge-read-only-inputs
+else
+    bad merge-read-only-inputs "$(cat "$T/out" "$T/err"; ls "$T/ro")"
+fi
+chmod 755 "$T/ro"
+
 # --- runs: JSON lines ---
 $SENSI runs "$T/m.db" >"$T/out" 2>"$T/err" || bad runs-json "exit $?: $(cat "$T/err")"
 if python3 - "$T/out" "$T/m.db" >"$T/why" 2>&1 <<'EOF'

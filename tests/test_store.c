@@ -757,11 +757,11 @@ static void test_merge(void **state)
     store *d = open_ok(out, &SPEC_A);
     long added = -1;
     sn_err e = {0};
-    assert_int_equal(store_merge(d, pa, &added, &e), SN_OK);
+    assert_int_equal(store_merge(d, pa, &added, NULL, &e), SN_OK);
     assert_int_equal(added, 4);
-    assert_int_equal(store_merge(d, pb, &added, &e), SN_OK);
+    assert_int_equal(store_merge(d, pb, &added, NULL, &e), SN_OK);
     assert_int_equal(added, 3); /* 1, 3 and 5 (fit replaces failed); not the failed 2 */
-    assert_int_equal(store_merge(d, pb, &added, &e), SN_OK);
+    assert_int_equal(store_merge(d, pb, &added, NULL, &e), SN_OK);
     assert_int_equal(added, 0);
     store_close(d);
     expect_same_tables(all, out);
@@ -769,9 +769,9 @@ static void test_merge(void **state)
     /* merged the other way round: the same */
     const char *out2 = tpath("merged2.db");
     d = open_ok(out2, &SPEC_A);
-    assert_int_equal(store_merge(d, pb, &added, &e), SN_OK);
+    assert_int_equal(store_merge(d, pb, &added, NULL, &e), SN_OK);
     assert_int_equal(added, 4);
-    assert_int_equal(store_merge(d, pa, &added, &e), SN_OK);
+    assert_int_equal(store_merge(d, pa, &added, NULL, &e), SN_OK);
     assert_int_equal(added, 3); /* 0, 4 and 2 (replacing the failed one); not the failed 5 */
     store_close(d);
     expect_same_tables(all, out2);
@@ -783,23 +783,23 @@ static void test_merge(void **state)
     store_close(s);
     d = open_ok(out, &SPEC_A);
     added = -1;
-    assert_int_equal(store_merge(d, pc, &added, &e), SN_EARG);
+    assert_int_equal(store_merge(d, pc, &added, NULL, &e), SN_EARG);
     assert_int_equal(added, 0);
     assert_non_null(strstr(e.msg, pc));
     assert_non_null(strstr(e.msg, out));
     assert_non_null(strstr(e.msg, "fedcba9876543210"));
     assert_non_null(strstr(e.msg, "0123456789abcdef"));
     /* itself, a missing file and a non-sensi file */
-    assert_int_equal(store_merge(d, out, &added, &e), SN_EARG);
-    assert_int_equal(store_merge(d, tpath("nope.db"), &added, &e), SN_ENOTFOUND);
+    assert_int_equal(store_merge(d, out, &added, NULL, &e), SN_EARG);
+    assert_int_equal(store_merge(d, tpath("nope.db"), &added, NULL, &e), SN_ENOTFOUND);
     FILE *jf = fopen(tpath("junk2.db"), "wb");
     assert_non_null(jf);
     fputs("SQLite format 3 is what this file claims, but it is text\n", jf);
     fclose(jf);
-    assert_int_equal(store_merge(d, tpath("junk2.db"), &added, &e), SN_EFORMAT);
+    assert_int_equal(store_merge(d, tpath("junk2.db"), &added, NULL, &e), SN_EFORMAT);
     assert_non_null(strstr(e.msg, "junk2.db"));
     /* after the refusals the store still merges */
-    assert_int_equal(store_merge(d, pa, &added, &e), SN_OK);
+    assert_int_equal(store_merge(d, pa, &added, NULL, &e), SN_OK);
     assert_int_equal(added, 0);
     store_close(d);
     expect_same_tables(all, out);

@@ -6,10 +6,13 @@
  * transaction (store_merge): runs OUT lacks, and runs OUT holds as failed
  * that the input holds finished. Prints runs added per input and what OUT
  * holds against the spec's total. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/fileio.h"
 #include "../study/store.h"
@@ -32,6 +35,19 @@ static void usage(FILE *f)
 "Prints the runs added per input and the runs OUT.db holds of the spec's\n"
 "total. Exit status 2 on bad input (missing file, not a sensi database,\n"
 "another spec).\n");
+}
+
+/* remove a database file and its WAL companions */
+static void remove_db(const char *path)
+{
+    char b[PATH_MAX + 8];
+    unlink(path);
+    snprintf(b, sizeof b, "%s-wal", path);
+    unlink(b);
+    snprintf(b, sizeof b, "%s-shm", path);
+    unlink(b);
+    snprintf(b, sizeof b, "%s-journal", path);
+    unlink(b);
 }
 
 int cmd_merge(int argc, char **argv)
@@ -84,18 +100,48 @@ int cmd_merge(int argc, char **argv)
                 so.name, so.hash);
         store_close(o);
     }
+    /* a new OUT is built under a temporary name beside it and renamed into
+     * place when every input is in: a failure leaves no output file */
+    int fresh = !file_exists(out);
+    char tmp[PATH_MAX];
+    if (fresh && snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid()) >= (int)sizeof tmp)
+        die("merge: %s: path too long", out);
+    const char *target = fresh ? tmp : out;
     store *dst = NULL;
-    if (store_open(out, &sp, &dst, &e))
+    if (store_open(target, &sp, &dst, &e)) {
+        if (fresh)
+            remove_db(tmp);
         die_err(&e);
+    }
     store_close(first);
     store_get_spec(dst, &sp);
 
+    long skipped_all = 0;
     for (int i = 0; i < n_in; i++) {
-        long added = 0;
-        if (store_merge(dst, in[i], &added, &e))
-            die_err(&e);
-        printf("%s: %ld runs added\n", in[i], added);
+        long added = 0, skipped = 0;
+        if (store_merge(dst, in[i], &added, &skipped, &e)) {
+            store_close(dst);
+            if (fresh)
+                remove_db(tmp);
+            die("merge: %s%s", e.msg, fresh ? "; no output was written" : "");
+        }
+        printf("%s: %ld runs added", in[i], added);
+        if (skipped)
+            printf(", %ld with run ids outside the spec's 0..%ld not copied", skipped,
+                   sp.total_runs - 1);
+        printf("\n");
+        skipped_all += skipped;
         fflush(stdout);
+    }
+    if (fresh) {
+        store_close(dst);
+        dst = NULL;
+        if (rename(tmp, out)) {
+            remove_db(tmp);
+            die("merge: cannot create %s: %s", out, strerror(errno));
+        }
+        if (store_open(out, NULL, &dst, &e))
+            die_err(&e);
     }
 
     store_counts cnt;
@@ -104,6 +150,8 @@ int cmd_merge(int argc, char **argv)
     long missing = sp.total_runs - cnt.total;
     if (missing < 0)
         missing = 0;
+    /* complete = every run id of the spec present (store_count counts ids
+     * of the spec only) */
     printf("%s: %ld of %ld runs", out, cnt.total, sp.total_runs);
     if (missing || cnt.failed) {
         printf(" (");

@@ -340,7 +340,8 @@ static int prepare_all(store *s, sn_err *e)
                         "(?,?,?,?,?,?,?,?,?,?,?,?)", &s->ins_traj, e)) ||
         (r = prepare(s, "SELECT run_id FROM runs WHERE status != 'failed' AND run_id >= 0 "
                         "AND run_id < ?1", &s->done_ids, e)) ||
-        (r = prepare(s, "SELECT status, count(*) FROM runs GROUP BY status", &s->counts, e)))
+        (r = prepare(s, "SELECT status, count(*) - sum(run_id < 0 OR run_id >= ?1), "
+                      "sum(run_id < 0 OR run_id >= ?1) FROM runs GROUP BY status", &s->counts, e)))
         return r;
     /* INSERT INTO runs (cols) VALUES (?,?,...) */
     size_t n = strlen(s->run_cols) + 40 + 2 * N_RUN_COLS;
@@ -492,11 +493,11 @@ static long count_tables(sqlite3 *db, int *rc)
     return n;
 }
 
-/* "file:PATH?immutable=1" with PATH percent-encoded where a URI needs it. */
-static char *immutable_uri(const char *path)
+/* "file:PATH?SUFFIX" with PATH percent-encoded where a URI needs it. */
+static char *path_uri(const char *path, const char *suffix)
 {
     size_t n = strlen(path);
-    char *u = malloc(3 * n + 32);
+    char *u = malloc(3 * n + 32 + strlen(suffix));
     if (!u)
         return NULL;
     char *p = u + sprintf(u, "file:");
@@ -506,9 +507,12 @@ static char *immutable_uri(const char *path)
         else
             *p++ = (char)*c;
     }
-    strcpy(p, "?immutable=1");
+    strcpy(p, suffix);
     return u;
 }
+
+static char *immutable_uri(const char *path) { return path_uri(path, "?immutable=1"); }
+static char *ro_uri(const char *path) { return path_uri(path, "?mode=ro"); }
 
 int store_open(const char *path, const store_spec *sp, store **out, sn_err *e)
 {
@@ -529,8 +533,14 @@ int store_open(const char *path, const store_spec *sp, store **out, sn_err *e)
         store_close(s);
         return err_set(e, SN_ENOMEM, "%s: out of memory", path);
     }
-    int flags = SQLITE_OPEN_READWRITE | (sp ? SQLITE_OPEN_CREATE : 0);
-    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    /* URIs on (store_merge attaches its input read-only by URI); a path that
+     * itself starts with "file:" is passed as ./file:... so it stays a path */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | (sp ? SQLITE_OPEN_CREATE : 0);
+    char *dotted = NULL;
+    if (!strncmp(path, "file:", 5) && (dotted = malloc(strlen(path) + 3)))
+        sprintf(dotted, "./%s", path);
+    int rc = sqlite3_open_v2(dotted ? dotted : path, &s->db, flags, NULL);
+    free(dotted);
     if (rc != SQLITE_OK) {
         err_set(e, sn_code(rc) == SN_ENOMEM ? SN_ENOMEM : SN_EIO, "cannot %s %s: %s%s",
                 exists ? "open" : "create", path, s->db ? sqlite3_errmsg(s->db)
@@ -641,10 +651,12 @@ int store_done_ids(store *s, unsigned char *done, long n, sn_err *e)
 int store_count(store *s, store_counts *c, sn_err *e)
 {
     memset(c, 0, sizeof *c);
-    int rc;
-    while ((rc = sqlite3_step(s->counts)) == SQLITE_ROW) {
+    int rc = sqlite3_bind_int64(s->counts, 1, s->total_runs);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s->counts)) == SQLITE_ROW) {
         const char *st = (const char *)sqlite3_column_text(s->counts, 0);
         long n = (long)sqlite3_column_int64(s->counts, 1);
+        c->outside += (long)sqlite3_column_int64(s->counts, 2);
+        rc = SQLITE_OK;
         c->total += n;
         if (!st)
             continue;
@@ -1129,9 +1141,11 @@ fail:
 
 /* ---- merge -------------------------------------------------------------- */
 
-int store_merge(store *dst, const char *src_path, long *added, sn_err *e)
+int store_merge(store *dst, const char *src_path, long *added, long *skipped, sn_err *e)
 {
     *added = 0;
+    if (skipped)
+        *skipped = 0;
     if (!file_exists(src_path))
         return err_set(e, SN_ENOTFOUND, "%s: no such file (expected a results database "
                        "written by sensi sweep)", src_path);
@@ -1142,15 +1156,38 @@ int store_merge(store *dst, const char *src_path, long *added, sn_err *e)
     if (same)
         return err_set(e, SN_EARG, "cannot merge %s into itself", src_path);
 
+    /* the input is only read: attached read-only, and as immutable when its
+     * WAL index cannot be written (a read-only folder or mount, another
+     * user's files; no writer is connected then) */
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(dst->db, "ATTACH DATABASE ?1 AS sn_src", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, src_path, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = step_done(st);
-    sqlite3_finalize(st);
+    int rc = SQLITE_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char *uri = attempt ? immutable_uri(src_path) : ro_uri(src_path);
+        if (!uri)
+            return err_set(e, SN_ENOMEM, "%s: out of memory", src_path);
+        rc = sqlite3_prepare_v2(dst->db, "ATTACH DATABASE ?1 AS sn_src", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_text(st, 1, uri, -1, SQLITE_TRANSIENT);
+        if (rc == SQLITE_OK)
+            rc = step_done(st);
+        sqlite3_finalize(st);
+        free(uri);
+        if (rc == SQLITE_OK) {
+            /* reading is what needs the WAL index */
+            rc = sqlite3_prepare_v2(dst->db, "SELECT count(*) FROM sn_src.sqlite_master", -1,
+                                    &st, NULL);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(dst->db);
+            sqlite3_finalize(st);
+            if (rc == SQLITE_OK)
+                break;
+            exec_sql(dst, "DETACH DATABASE sn_src", "detaching", NULL);
+        }
+        if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN)
+            break;
+    }
     if (rc != SQLITE_OK)
-        return err_set(e, rc == SQLITE_NOTADB ? SN_EFORMAT : SN_EIO, "cannot open %s: %s%s",
+        return err_set(e, rc == SQLITE_NOTADB ? SN_EFORMAT : SN_EIO, "cannot read %s: %s%s",
                        src_path, sqlite3_errmsg(dst->db),
                        rc == SQLITE_NOTADB ? " (not a sensi results database)" : "");
 
@@ -1190,7 +1227,8 @@ int store_merge(store *dst, const char *src_path, long *added, sn_err *e)
                 "DELETE FROM temp.sn_merge_ids;\n"
                 "INSERT INTO temp.sn_merge_ids SELECT s.run_id FROM sn_src.runs s\n"
                 "  LEFT JOIN main.runs d ON d.run_id = s.run_id\n"
-                "  WHERE d.run_id IS NULL OR (d.status = 'failed' AND s.status != 'failed');\n"
+                "  WHERE (d.run_id IS NULL OR (d.status = 'failed' AND s.status != 'failed'))\n"
+                "  AND s.run_id >= 0 AND s.run_id < %ld;\n"
                 "DELETE FROM main.points WHERE run_id IN (SELECT run_id FROM temp.sn_merge_ids);\n"
                 "DELETE FROM main.trajectories WHERE run_id IN "
                 "(SELECT run_id FROM temp.sn_merge_ids);\n"
@@ -1203,7 +1241,7 @@ int store_merge(store *dst, const char *src_path, long *added, sn_err *e)
                 "INSERT INTO main.trajectories (" TRAJ_COLS ") SELECT " TRAJ_COLS
                 " FROM sn_src.trajectories\n"
                 "  WHERE run_id IN (SELECT run_id FROM temp.sn_merge_ids);\n",
-                dst->run_cols, dst->run_cols);
+                dst->total_runs, dst->run_cols, dst->run_cols);
             char what[PATH_MAX + 64];
             snprintf(what, sizeof what, "merging %s: cannot write", src_path);
             r = exec_sql(dst, sql, what, e);
@@ -1217,6 +1255,19 @@ int store_merge(store *dst, const char *src_path, long *added, sn_err *e)
                     rc = SQLITE_OK;
                 }
                 sqlite3_finalize(st);
+                /* ids the spec does not have: not copied, counted */
+                if (rc == SQLITE_OK)
+                    rc = sqlite3_prepare_v2(dst->db, "SELECT count(*) FROM sn_src.runs WHERE "
+                                            "run_id < 0 OR run_id >= ?1", -1, &st, NULL);
+                if (rc == SQLITE_OK) {
+                    sqlite3_bind_int64(st, 1, dst->total_runs);
+                    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                        if (skipped)
+                            *skipped = (long)sqlite3_column_int64(st, 0);
+                        rc = SQLITE_OK;
+                    }
+                    sqlite3_finalize(st);
+                }
                 if (rc != SQLITE_OK)
                     r = err_set(e, sn_code(rc), "merging %s into %s: %s", src_path, dst->path,
                                 sqlite3_errmsg(dst->db));

@@ -51,16 +51,19 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
 
 /* Counts of runs by status. */
 typedef struct store_counts {
-    long total, fit, not_fit, diverged, failed;
+    long total, fit, not_fit, diverged, failed;  /* runs with ids of the spec (0..total_runs-1) */
+    long outside;   /* rows with run ids outside the spec (never written by sensi; not counted) */
 } store_counts;
 int store_count(store *s, store_counts *c, sn_err *e);
 
 /* Copy into dst every run of src (with its points and trajectories) whose
  * run_id dst does not have yet (a failed row in dst is replaced by a
  * non-failed one from src), in one transaction. Refuses (SN_EARG) when the
- * two databases hold different specs. *added receives the number of runs
- * copied. */
-int store_merge(store *dst, const char *src_path, long *added, sn_err *e);
+ * two databases hold different specs. Runs whose ids are outside the spec
+ * (0..total_runs-1) are not copied: *skipped (may be NULL) receives their
+ * number. src is only read (attached read-only, as immutable when its
+ * folder is not writable). *added receives the number of runs copied. */
+int store_merge(store *dst, const char *src_path, long *added, long *skipped, sn_err *e);
 
 /* Write the runs table as CSV (header + one line per run, ordered by run_id)
  * to f; status == NULL: all runs, else only those with that status. */
