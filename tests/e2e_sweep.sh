@@ -182,6 +182,9 @@ if $PY -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert len
 $SENSI sweep "$T/spec.json" --db "$T/none.db" --dry-run >"$T/out" 2>"$T/err" || bad dry-run "$(cat "$T/err")"
 pycheck dry-run 'j["runs"] == 12 and j["to_do"] == 12 and len(j["first_runs"]) == 3'
 [ -e "$T/none.db" ] && bad dry-run-no-db "a dry run created the database" || ok dry-run-no-db
+# a database path the sweep could not create fails the dry run too
+expect_fail dry-run-bad-db "cannot create the database there" $SENSI sweep "$T/spec.json" --db "$T/nodir/x.db" --dry-run
+expect_fail dry-run-db-in-file "cannot create the database there" $SENSI sweep "$T/spec.json" --db "$T/spec.json/x.db" --dry-run
 
 # --- bad input -----------------------------------------------------------------
 printf '{"name": "x", "grid": {"width": [1,}}' >"$T/b1.json"

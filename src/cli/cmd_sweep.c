@@ -5,6 +5,7 @@
  * stderr, one JSON summary on stdout. */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,6 +197,21 @@ int cmd_sweep(int argc, char **argv)
     store_spec sp = {.name = s.name, .hash = s.hash, .json = s.json, .total_runs = s.n_runs};
     struct stat dbst;
     int db_exists = stat(db, &dbst) == 0;
+    if (dry && !db_exists) {
+        /* the sweep would create it: say now if it could not */
+        if (!*db) {
+            sched_mpi_abort(2);
+            die("sweep: --db: empty path");
+        }
+        char *dbc = strdup(db);
+        struct stat dst;
+        const char *dbdir = dbc ? dirname(dbc) : ".";
+        if (stat(dbdir, &dst) || !S_ISDIR(dst.st_mode) || access(dbdir, W_OK | X_OK)) {
+            sched_mpi_abort(2);
+            die("%s: cannot create the database there (directory missing or not writable)", db);
+        }
+        free(dbc);
+    }
     if ((!dry || db_exists) && store_open(db, &sp, &st, &e)) {
         sched_mpi_abort(2);
         die_err(&e);
