@@ -487,8 +487,29 @@ static void test_idx_corrupt_gzip(void **state)
     expect_idx_fail(ip, bad, SN_EFORMAT, "labels_half.gz", NULL);
     /* missing file */
     expect_idx_fail(tpath(bad, "gzbad/nonexistent"), lp, SN_ENOTFOUND, "nonexistent", NULL);
+    /* data after the gzip stream */
+    gz = realloc(gz, len + 5);
+    assert_non_null(gz);
+    memcpy(gz + len, "extra", 5);
+    write_file(tpath(bad, "gzbad/trailing.gz"), gz, len + 5);
+    expect_idx_fail(ip, bad, SN_EFORMAT, "trailing.gz", "trailing data");
     free(gz);
     free(c);
+    /* a gzip bomb: a header declaring 20 images of 28x28 followed by 256 MB
+     * of zeros (about 250 kB compressed): refused once the declared 15696
+     * bytes are exceeded, without inflating the rest */
+    b = idx_images(0x803, 20, 28, 28, 0, &len);
+    gzFile g = gzopen(tpath(bad, "gzbad/bomb.gz"), "wb9");
+    assert_non_null(g);
+    assert_int_equal(gzwrite(g, b, (unsigned)len), (int)len);
+    unsigned char *zeros = calloc(1, 1 << 20);
+    assert_non_null(zeros);
+    for (int k = 0; k < 256; k++)
+        assert_int_equal(gzwrite(g, zeros, 1 << 20), 1 << 20);
+    assert_int_equal(gzclose(g), Z_OK);
+    free(zeros);
+    free(b);
+    expect_idx_fail(bad, lp, SN_EFORMAT, "bomb.gz", "gzip bomb");
 }
 
 /* ---------- CIFAR ---------- */

@@ -50,7 +50,7 @@ static int read_plain(FILE *f, const char *path, unsigned char **buf, size_t *le
     return SN_OK;
 }
 
-static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
+static int read_gzip(const unsigned char *src, size_t srclen, const char *path, size_t max,
                      unsigned char **buf, size_t *len, sn_err *e)
 {
     z_stream zs;
@@ -58,6 +58,8 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
     if (inflateInit2(&zs, 15 + 16) != Z_OK)
         return err_set(e, SN_ENOMEM, "%s: zlib init failed", path);
     size_t cap = srclen * 4 + 1024, n = 0;
+    if (cap > max + 1)
+        cap = max + 1; /* one byte more than allowed tells that there is more */
     unsigned char *b = malloc(cap);
     if (!b) {
         inflateEnd(&zs);
@@ -68,14 +70,23 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
     int rc;
     for (;;) {
         if (n == cap) {
-            unsigned char *nb = realloc(b, cap * 2);
+            if (n > max) {
+                free(b);
+                inflateEnd(&zs);
+                return err_set(e, SN_EFORMAT,
+                               "%s: decompresses to more than the %zu bytes it may hold "
+                               "(a corrupt file, or a gzip bomb); nothing was used",
+                               path, max);
+            }
+            size_t nc = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            unsigned char *nb = realloc(b, nc);
             if (!nb) {
                 free(b);
                 inflateEnd(&zs);
                 return err_set(e, SN_ENOMEM, "%s: out of memory", path);
             }
             b = nb;
-            cap *= 2;
+            cap = nc;
         }
         zs.next_out = b + n;
         zs.avail_out = (uInt)(cap - n);
@@ -90,7 +101,22 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
         if (rc != Z_OK && rc != Z_BUF_ERROR)
             break;
     }
+    size_t trailing = zs.avail_in;
     inflateEnd(&zs);
+    if (rc == Z_STREAM_END && n > max) {
+        free(b);
+        return err_set(e, SN_EFORMAT,
+                       "%s: decompresses to more than the %zu bytes it may hold (a corrupt "
+                       "file, or a gzip bomb); nothing was used",
+                       path, max);
+    }
+    if (rc == Z_STREAM_END && trailing > 0) {
+        free(b);
+        return err_set(e, SN_EFORMAT,
+                       "%s: %zu bytes of trailing data after the gzip stream (a corrupt or "
+                       "concatenated file); re-download or reinstall it",
+                       path, trailing);
+    }
     if (rc != Z_STREAM_END) {
         free(b);
         return err_set(e, SN_EFORMAT,
@@ -103,7 +129,8 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path,
     return SN_OK;
 }
 
-static int read_file(const char *path, int gunzip, unsigned char **buf, size_t *len, sn_err *e)
+static int read_file(const char *path, int gunzip, size_t max, unsigned char **buf, size_t *len,
+                     sn_err *e)
 {
     *buf = NULL;
     *len = 0;
@@ -119,9 +146,14 @@ static int read_file(const char *path, int gunzip, unsigned char **buf, size_t *
     if (rc)
         return rc;
     if (gunzip && rawlen >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
-        rc = read_gzip(raw, rawlen, path, buf, len, e);
+        rc = read_gzip(raw, rawlen, path, max, buf, len, e);
         free(raw);
         return rc;
+    }
+    if (rawlen > max) {
+        free(raw);
+        return err_set(e, SN_EFORMAT, "%s: %zu bytes, more than the %zu it may hold", path,
+                       rawlen, max);
     }
     *buf = raw;
     *len = rawlen;
@@ -130,12 +162,33 @@ static int read_file(const char *path, int gunzip, unsigned char **buf, size_t *
 
 int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e)
 {
-    return read_file(path, 1, buf, len, e);
+    return read_file(path, 1, FILE_READ_MAX, buf, len, e);
+}
+
+int file_read_max(const char *path, size_t max, unsigned char **buf, size_t *len, sn_err *e)
+{
+    return read_file(path, 1, max, buf, len, e);
 }
 
 int file_read_raw(const char *path, unsigned char **buf, size_t *len, sn_err *e)
 {
-    return read_file(path, 0, buf, len, e);
+    return read_file(path, 0, FILE_READ_MAX, buf, len, e);
+}
+
+int file_peek(const char *path, unsigned char *buf, size_t n, size_t *got, sn_err *e)
+{
+    *got = 0;
+    gzFile g = gzopen(path, "rb"); /* reads plain files as they are */
+    if (!g) {
+        int code = errno == ENOENT ? SN_ENOTFOUND : SN_EIO;
+        return err_set(e, code, "%s: cannot open: %s", path, strerror(errno));
+    }
+    int r = gzread(g, buf, (unsigned)n);
+    gzclose(g);
+    if (r < 0)
+        return err_set(e, SN_EFORMAT, "%s: corrupt gzip data", path);
+    *got = (size_t)r;
+    return SN_OK;
 }
 
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens,

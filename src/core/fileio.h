@@ -12,6 +12,21 @@
  * (corrupt or truncated gzip stream), SN_ENOMEM. The message names the path. */
 int file_read_all(const char *path, unsigned char **buf, size_t *len, sn_err *e);
 
+/* The most file_read_all holds (decompressed): 4 GiB, above any file sensi
+ * reads; a gzip stream inflating beyond it is refused without allocating it. */
+#define FILE_READ_MAX ((size_t)4 << 30)
+
+/* file_read_all holding at most max bytes (decompressed): SN_EFORMAT as
+ * soon as the data would exceed it, before allocating more (a loader that
+ * knows the size from a header passes it: no gzip bomb fills memory).
+ * Data after the end of a gzip stream is refused too (SN_EFORMAT). */
+int file_read_max(const char *path, size_t max, unsigned char **buf, size_t *len, sn_err *e);
+
+/* The first n bytes of path (decompressed if gzip) into buf; *got receives
+ * how many there were (< n for a shorter file). For reading a header before
+ * deciding how much to read. */
+int file_peek(const char *path, unsigned char *buf, size_t n, size_t *got, sn_err *e);
+
 /* As file_read_all, but never decompresses (for formats whose first bytes
  * may happen to equal the gzip magic, such as safetensors' header length). */
 int file_read_raw(const char *path, unsigned char **buf, size_t *len, sn_err *e);

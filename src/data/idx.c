@@ -85,17 +85,47 @@ static int check_labels(const char *path, const unsigned char *buf, size_t len, 
     return SN_OK;
 }
 
+/* The size an IDX file declares in its header (head: 16 for images, 8 for
+ * labels): header + product of the dimensions, capped at 2 GiB (more than
+ * any IDX dataset); a header too short or odd is left for the full checks
+ * (the cap then bounds the read). */
+static int idx_declared(const char *path, size_t head, size_t *max, sn_err *e)
+{
+    unsigned char h[16];
+    size_t got = 0;
+    const uint64_t cap = (uint64_t)2 << 30;
+    int rc = file_peek(path, h, head, &got, e);
+    if (rc)
+        return rc;
+    uint64_t want = cap;
+    if (got == head) {
+        want = head;
+        for (size_t k = 4; k < head && want <= cap; k += 4)
+            want = k == 4 ? be32(h + 4) : want * be32(h + k);
+        want += head;
+    }
+    *max = (size_t)(want < cap ? want : cap);
+    return SN_OK;
+}
+
 int idx_load(const char *images_path, const char *labels_path, dataset *out, sn_err *e)
 {
     memset(out, 0, sizeof *out);
     unsigned char *img = NULL, *lab = NULL;
     size_t ilen = 0, llen = 0;
     uint32_t n = 0, h = 0, w = 0, nl = 0;
-    int rc = file_read_all(images_path, &img, &ilen, e);
+    /* the headers first: the files may hold no more than they declare, so a
+     * gzip bomb is refused after decompressing at most that much */
+    size_t imax = 0, lmax = 0;
+    int rc = idx_declared(images_path, 16, &imax, e);
+    if (!rc)
+        rc = file_read_max(images_path, imax, &img, &ilen, e);
     if (!rc)
         rc = check_images(images_path, img, ilen, &n, &h, &w, e);
     if (!rc)
-        rc = file_read_all(labels_path, &lab, &llen, e);
+        rc = idx_declared(labels_path, 8, &lmax, e);
+    if (!rc)
+        rc = file_read_max(labels_path, lmax, &lab, &llen, e);
     if (!rc)
         rc = check_labels(labels_path, lab, llen, &nl, e);
     if (!rc && nl != n)
