@@ -101,6 +101,44 @@ echo "measured: $drawn figures drawn from one 8-network sweep"
 [ "$drawn" -ge 6 ] && ok report-figures || bad report-figures "only $drawn figures drawn"
 grep -q 'id="fig-factor-labels"' "$T/rep/index.html" && grep -q 'factor-labels.svg' "$T/rep/index.html" \
     && ok report-factor || bad report-factor "the labels factor figure is missing"
+# figures show the claim's population from the claim's database: the gap
+# figures one database per dataset, fit true-label networks of its protocol
+# (fixed budget when it has fit runs of it); trajectory profiles as medians
+# inside their quartiles
+figcheck() { # name report-dir databases-dir
+    if $PY - "$2" "$3" <<'PY'
+import os, sqlite3, sys
+rep, dbdir = sys.argv[1], sys.argv[2]
+def rows(name):
+    p = os.path.join(rep, name + ".dat")
+    if not os.path.exists(p):
+        return None
+    return [l.rstrip("\n").split("\t") for l in open(p) if l.strip() and not l.startswith("#")]
+def pop(db, data, have):
+    c = sqlite3.connect(os.path.join(dbdir, db + ".db"))
+    fixed = c.execute("select exists(select 1 from runs where status = 'fit' and early_stop = 0)").fetchone()[0]
+    return {r[0] for r in c.execute("select run_id from runs where status = 'fit' and random_labels = 0 and "
+                                    "gap is not null and (early_stop = 0) = ? and data = ? and " + have,
+                                    (fixed, data))}
+for name, have in (("jacobian-gap", "jac_test_mean > 0"), ("baselines-gap", "n_params > 0 and train_loss > 0")):
+    r = rows(name)
+    for data in {x[0] for x in r or []}:
+        dbs = {x[2] for x in r if x[0] == data}
+        assert len(dbs) == 1, (name, data, dbs)
+        db = dbs.pop()
+        got = sorted(int(x[3]) for x in r if x[0] == data)
+        assert got == sorted(pop(db, data, have)), (name, data, db, got)
+r = rows("onoff-manifold")
+if r is not None:
+    hdr = open(os.path.join(rep, "onoff-manifold.dat")).readline().split()
+    assert hdr[5:8] == ["jac_median", "jac_q25", "jac_q75"], hdr
+    for x in r:
+        assert float(x[5]) <= float(x[4]) <= float(x[6]), x
+        assert float(x[8]) <= float(x[7]) <= float(x[9]), x
+PY
+    then ok "$1"; else bad "$1" "a gap figure is not the claim's population of one database, or the profiles are not medians in their quartiles"; fi
+}
+figcheck report-figures-population "$T/rep" "$T"
 gpfail=0
 for f in "$T"/rep/*.gp; do  # the scripts are self-contained
     (cd "$T/rep" && gnuplot "$(basename "$f")" >/dev/null 2>&1) || { bad "gp-$(basename "$f")" "gnuplot failed"; gpfail=1; }
@@ -163,6 +201,7 @@ done
 # several databases at once, one of them with metrics missing for its not-fit runs
 $SENSI report "$T/a.db" "$T/nofit.db" "$T/one.db" -o "$T/rep-many" --bootstrap 50 -q >"$T/out" 2>"$T/err" \
     && ok report-many || bad report-many "$(cat "$T/err")"
+figcheck report-many-figures-population "$T/rep-many" "$T"
 
 # --- bad input -------------------------------------------------------------------------
 expect_fail report-no-out "-o DIR is required" $SENSI report "$T/a.db"

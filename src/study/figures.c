@@ -1,24 +1,32 @@
 /* figures.c: the paper's figures (figures.h) from results databases, drawn
  * by gnuplot.
  *
- * What it does: for each figure, reads what it plots with plain SQL from
- * every database given (trajectory profiles are JSON arrays, parsed with
- * cJSON; factor pairs come from an_find_pairs), writes <name>.dat (a table
- * with one block per plotted series, blocks separated by two blank lines so
- * that gnuplot's `index` picks them), writes <name>.gp (a complete script
- * that reads only <name>.dat, relative to its own directory, and draws
- * <name>.svg and <name>.png in one loop over the two terminals), then runs
- * `gnuplot <name>.gp` in outdir and checks the exit status and the drawings.
+ * What it does: for each figure, picks the databases and the networks it
+ * shows (the claim's population from the claim's database: fit networks of
+ * the database's protocol, an_db_protocol; one source database per dataset
+ * or per figure, an_pick_source; everything with figure_opts.all_networks),
+ * reads what it plots with plain SQL (trajectory profiles are JSON arrays,
+ * parsed with cJSON; factor pairs come from an_find_pairs), writes
+ * <name>.dat (a table with one block per plotted series, blocks separated by
+ * two blank lines so that gnuplot's `index` picks them), writes <name>.gp (a
+ * complete script that reads only <name>.dat, relative to its own
+ * directory, and draws <name>.svg and <name>.png in one loop over the two
+ * terminals), then runs `gnuplot <name>.gp` in outdir and checks the exit
+ * status and the drawings.
  *
  * What it does not: compute statistics (analysis.c does: a figure's title
- * only says how many rows it plots), write the report page, or print.
- * Rows with a missing (NULL) or non-finite value, or a non-positive value on
- * a log axis, are left out of the .dat file, so every row is plotted and a
- * figure's n is the number of data rows of its .dat file.
+ * only says how many rows it plots and where from; the trajectory profiles'
+ * medians and quartiles per bin are descriptive), write the report page, or
+ * print. Rows with a missing (NULL) or non-finite value, or a non-positive
+ * value on a log axis, are left out of the .dat file, so every row is
+ * plotted and a figure's n is the number of data rows of its .dat file.
  *
  * Why this way: the data files and scripts next to each drawing let a user
  * restyle a figure without sensi; gnuplot is a Debian package with SVG and
- * PNG (cairo) terminals and no runtime of its own to manage. */
+ * PNG (cairo) terminals and no runtime of its own to manage. Text from a
+ * database reaches a .dat or .gp file only through col_s / safe_copy (panel,
+ * series and file names: [A-Za-z0-9._+-]) and gq (quoted strings), so a
+ * hostile database never makes gnuplot run anything. */
 #define _GNU_SOURCE /* pipe2 */
 #include "figures.h"
 
@@ -37,14 +45,15 @@
 
 #include "../core/fileio.h"
 #include "analysis.h"
+#include "stats.h"
 
 #define MAX_POINTS 20000 /* per-point figures: rows drawn at most */
 #define NKIND 4
+#define NV 10            /* values per table row at most */
+#define OTHER_RANK (1 << 24) /* series rank of the all_networks groups, after the factor levels */
 
 static const char *const kinds[NKIND] = {"ellipse-diff", "ellipse-same", "ellipse-random",
                                          "translate"};
-static const char *const kind_cols[NKIND] = {"trans_ellipse_diff", "trans_ellipse_same",
-                                             "trans_ellipse_random", "trans_translate"};
 static const char *const kind_titles[NKIND] = {"ellipse, different classes",
                                                "ellipse, same class", "ellipse, random points",
                                                "translation"};
@@ -56,6 +65,10 @@ typedef struct ctx {
     const char *const *names;
     int ndb;
     char (*label)[48]; /* short database labels (file stem, safe characters) */
+    char (*file)[64];  /* database file names (safe characters), for titles */
+    const char **spec; /* meta.spec_name of each database ("" if none; only compared) */
+    an_protocol *proto; /* the protocol of each database's statistics */
+    int all;           /* figure_opts.all_networks */
     const char *outdir;
     sn_err *e;
 } ctx;
@@ -66,14 +79,27 @@ static int db_fail(ctx *c, int db, const char *what)
                    c->names[db], what, sqlite3_errmsg(c->dbs[db]));
 }
 
-/* Run sql on database db, calling fn for every row (fn returns a status). */
+/* The SQL condition selecting database db's protocol on runs, as
+ * "<prefix>early_stop = 0" (prefix "r." inside a join, or ""). */
+static const char *proto_sql(ctx *c, int db, const char *prefix, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s", prefix, an_protocol_sql(c->proto[db]));
+    return buf;
+}
+
+/* Run sql on database db, binding param (may be NULL) to ?1, calling fn for
+ * every row (fn returns a status). */
 typedef int (*row_fn)(ctx *c, int db, sqlite3_stmt *st, void *arg);
 
-static int q_each(ctx *c, int db, const char *sql, row_fn fn, void *arg)
+static int q_each(ctx *c, int db, const char *sql, const char *param, row_fn fn, void *arg)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(c->dbs[db], sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(c, db, "reading");
+    if (param && sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return db_fail(c, db, "reading");
+    }
     int rc = SN_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = fn(c, db, st, arg)))
@@ -84,20 +110,32 @@ static int q_each(ctx *c, int db, const char *sql, row_fn fn, void *arg)
     return rc;
 }
 
+/* One integer from sql on database db (param bound to ?1 unless NULL). */
+static int q_long(ctx *c, int db, const char *sql, const char *param, long *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->dbs[db], sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(c, db, "reading");
+    if (param)
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? SN_OK : db_fail(c, db, "reading");
+}
+
 /* One integer from sql summed over all databases. */
 static int q_count(ctx *c, const char *sql, long *n)
 {
     *n = 0;
     for (int d = 0; d < c->ndb; d++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(c->dbs[d], sql, -1, &st, NULL) != SQLITE_OK)
-            return db_fail(c, d, "reading");
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
-            *n += sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        if (step != SQLITE_ROW)
-            return db_fail(c, d, "reading");
+        long k;
+        int rc = q_long(c, d, sql, NULL, &k);
+        if (rc)
+            return rc;
+        *n += k;
     }
     return SN_OK;
 }
@@ -108,21 +146,26 @@ static double col_d(sqlite3_stmt *st, int i)
 }
 
 /* Text from a database is untrusted: it becomes panel and series names, file
- * columns and plot titles. Copy column i into out (n bytes) keeping only
- * letters, digits and . _ + - (anything else becomes '_'), so no quote,
- * backquote, macro sign, tab or line break ever reaches a .dat or .gp file. */
-static const char *col_s(sqlite3_stmt *st, int i, char *out, size_t n)
+ * columns and plot titles. Copy s into out (n bytes) keeping only letters,
+ * digits and . _ + - (anything else becomes '_'), so no quote, backquote,
+ * macro sign, tab or line break ever reaches a .dat or .gp file. */
+static const char *safe_copy(const char *s, size_t len, char *out, size_t n)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
     size_t j = 0;
-    for (; s && *s && j + 1 < n; s++) {
-        char ch = *s;
+    for (size_t k = 0; s && k < len && s[k] && j + 1 < n; k++) {
+        char ch = s[k];
         int okc = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '+' || ch == '-';
         out[j++] = okc ? ch : '_';
     }
     out[j] = 0;
     return out;
+}
+
+/* Column i of a row, through safe_copy. */
+static const char *col_s(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    return safe_copy((const char *)sqlite3_column_text(st, i), (size_t)-1, out, n);
 }
 
 /* s as a gnuplot string literal in buf: single-quoted (gnuplot performs no
@@ -167,11 +210,13 @@ static const char *gcomment(const char *s, char *buf, size_t n)
 
 typedef struct frow {
     int prank, srank;   /* sort order of the panel and the series */
-    char panel[32];     /* e.g. the dataset */
-    char series[64];    /* e.g. a kind, a database */
+    char panel[64];     /* e.g. the dataset */
+    char series[64];    /* e.g. a kind, a factor level, a database */
     int db;
+    int ds;             /* gap figures: the dataset (index into the dsrc) */
+    int main;           /* 1: the claim's population (from its source database) */
     long run, idx;
-    double v[7];
+    double v[NV];
 } frow;
 
 typedef struct ftab {
@@ -181,7 +226,7 @@ typedef struct ftab {
     const char *runname;        /* name of the run column (NULL: none) */
     int with_idx;
     int nv;
-    const char *vname[7];
+    const char *vname[NV];
 } ftab;
 
 typedef struct block {
@@ -327,7 +372,8 @@ static int tab_col(const ftab *t, int j)
 
 /* Open outdir/<name>.gp and write the preamble: the loop over the two
  * terminals, whose body the caller writes, closed by gp_end. */
-static FILE *gp_begin(ctx *c, const figure *f, const char *what, const ftab *t)
+static FILE *gp_begin_size(ctx *c, const figure *f, const char *what, const ftab *t, int w,
+                           int h)
 {
     char path[1024];
     path_of(path, sizeof path, c->outdir, f->name, "gp");
@@ -360,17 +406,22 @@ static FILE *gp_begin(ctx *c, const figure *f, const char *what, const ftab *t)
             f->name, f->name, f->name);
     fprintf(fp, "do for [fmt in \"svg png\"] {\n"
                 "if (fmt eq \"svg\") {\n"
-                "    set terminal svg size 800,560 dynamic enhanced font \"sans,12\"\n"
+                "    set terminal svg size %d,%d dynamic enhanced font \"sans,12\"\n"
                 "} else {\n"
-                "    set terminal pngcairo size 800,560 enhanced font \"sans,12\"\n"
+                "    set terminal pngcairo size %d,%d enhanced font \"sans,12\"\n"
                 "}\n"
                 "set output \"%s.\".fmt\n"
                 "set datafile separator \"\\t\"\n"
                 "set grid lc rgb \"#e0e0e0\"\n"
                 "set key top left box opaque font \",10\" samplen 1.5\n"
                 "set title font \",11\"\n",
-            f->name);
+            w, h, w, h, f->name);
     return fp;
+}
+
+static FILE *gp_begin(ctx *c, const figure *f, const char *what, const ftab *t)
+{
+    return gp_begin_size(c, f, what, t, 800, 560);
 }
 
 static int gp_end(ctx *c, const figure *f, FILE *fp, int multiplot)
@@ -389,13 +440,19 @@ static int gp_end(ctx *c, const figure *f, FILE *fp, int multiplot)
     return SN_OK;
 }
 
+/* A page of rows x cols panels under title (noenhanced: titles name
+ * databases, whose '_' would become subscripts). */
+static void gp_multiplot_rc(FILE *fp, int rows, int cols, const char *title)
+{
+    char q[300];
+    fprintf(fp, "set multiplot layout %d,%d title %s font \",12\" noenhanced\n", rows, cols,
+            gq(title, q, sizeof q));
+}
+
 static void gp_multiplot(FILE *fp, int npanel, const char *title)
 {
-    int rows = npanel <= 3 ? 1 : npanel <= 6 ? 2 : 3;
-    int cols = (npanel + rows - 1) / rows;
-    char q[256];
-    fprintf(fp, "set multiplot layout %d,%d title %s font \",12\"\n", rows, cols,
-            gq(title, q, sizeof q));
+    int rows = npanel <= 3 ? 1 : npanel <= 6 ? 2 : npanel <= 9 ? 3 : 4;
+    gp_multiplot_rc(fp, rows, (npanel + rows - 1) / rows, title);
 }
 
 /* Reset what one panel may have set before the next. */
@@ -642,22 +699,23 @@ static int data_rank(const char *d)
     return 4;
 }
 
-/* "x (db)" when several databases are drawn, else x. */
-static void series_name(ctx *c, char *buf, size_t n, const char *x, int db)
+/* "x (db)" when multi, else x. */
+static void series_name(ctx *c, char *buf, size_t n, const char *x, int db, int multi)
 {
-    if (c->ndb > 1)
+    if (multi)
         snprintf(buf, n, "%s (%s)", x, c->label[db]);
     else
         snprintf(buf, n, "%s", x);
 }
 
-/* Distinct panels of sorted blocks, in order (pointers into the rows). */
-static int panels_of(const block *b, int nb, const char **out, int max)
+/* Distinct panels of sorted blocks, in order: the index of each one's first
+ * block. */
+static int panels_of(const block *b, int nb, int *out, int max)
 {
     int np = 0;
     for (int k = 0; k < nb && np < max; k++)
-        if (!np || strcmp(out[np - 1], b[k].r->panel))
-            out[np++] = b[k].r->panel;
+        if (!np || strcmp(b[out[np - 1]].r->panel, b[k].r->panel))
+            out[np++] = k;
     return np;
 }
 
@@ -670,20 +728,192 @@ static long fit_runs(ctx *c, long *all)
     return fit;
 }
 
+static int cmp_double(const void *p, const void *q)
+{
+    double a = *(const double *)p, b = *(const double *)q;
+    return (a > b) - (a < b);
+}
+
+/* ---- sources: the database a figure draws from ---- */
+
+/* The one database a figure draws from: an_pick_source (prefix as there)
+ * over the count each database gives for count_fmt, an SQL count with one
+ * %s, the database's protocol condition on runs aliased r. *src = -1 when
+ * no database has any; *count: the source's count. */
+static int pick_one(ctx *c, const char *count_fmt, const char *prefix, int *src, long *count)
+{
+    *src = -1, *count = 0;
+    if (!c->ndb)
+        return SN_OK;
+    long *cnt = calloc(c->ndb, sizeof *cnt);
+    if (!cnt)
+        return err_set(c->e, SN_ENOMEM, "out of memory");
+    int rc = SN_OK;
+    for (int d = 0; d < c->ndb && !rc; d++) {
+        char sql[1024], ps[64];
+        snprintf(sql, sizeof sql, count_fmt, proto_sql(c, d, "r.", ps, sizeof ps));
+        rc = q_long(c, d, sql, NULL, &cnt[d]);
+    }
+    if (!rc) {
+        *src = an_pick_source(c->spec, c->names, cnt, c->ndb, prefix);
+        if (*src >= 0)
+            *count = cnt[*src];
+    }
+    free(cnt);
+    return rc;
+}
+
+/* Datasets and, per dataset, the database its gap claims are judged on. */
+typedef struct dsrc {
+    int n;
+    char **raw;        /* (n) dataset names as stored: SQL parameters, never written out */
+    char (*name)[32];  /* (n) the same through safe_copy: panel names */
+    int *src;          /* (n) source database; -1: none (only with all_networks) */
+} dsrc;
+
+static void dsrc_free(dsrc *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->raw[i]);
+    free(s->raw), free(s->name), free(s->src);
+    memset(s, 0, sizeof *s);
+}
+
+/* The datasets of the fit runs and each one's source: an_pick_source with
+ * prefix "gap-" over the number of fit runs of each database's protocol
+ * satisfying pop (an SQL condition on runs); for a dataset where no
+ * database has one, over those satisfying fallback (NULL: none). Without
+ * all_networks, datasets without a source are left out. In the paper's
+ * order, then by name. */
+static int dsrc_pick(ctx *c, const char *pop, const char *fallback, dsrc *s)
+{
+    memset(s, 0, sizeof *s);
+    int n = 0, cap = 0, rc = SN_OK, nd = c->ndb;
+    char **raw = NULL;
+    long *cm = NULL, *cf = NULL;  /* (cap, nd) counts of pop and fallback */
+    for (int d = 0; d < nd && !rc; d++) {
+        char sql[1536], ps[64];
+        proto_sql(c, d, "", ps, sizeof ps);
+        snprintf(sql, sizeof sql,
+                 "select data, coalesce(sum(case when %s and %s then 1 else 0 end), 0), "
+                 "coalesce(sum(case when %s and %s then 1 else 0 end), 0) from runs where "
+                 "status = 'fit' and data is not null group by data",
+                 ps, pop, ps, fallback ? fallback : "0");
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(c->dbs[d], sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = db_fail(c, d, "reading runs");
+            break;
+        }
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *dn = (const char *)sqlite3_column_text(st, 0);
+            if (!dn)
+                continue;
+            int i = 0;
+            while (i < n && strcmp(raw[i], dn))
+                i++;
+            if (i == n) {
+                if (n == cap) {
+                    int nc = cap ? 2 * cap : 8;
+                    char **r2 = realloc(raw, sizeof *r2 * nc);
+                    if (r2)
+                        raw = r2;
+                    long *m2 = r2 ? realloc(cm, sizeof *m2 * nc * nd) : NULL;
+                    if (m2)
+                        cm = m2;
+                    long *f2 = m2 ? realloc(cf, sizeof *f2 * nc * nd) : NULL;
+                    if (f2)
+                        cf = f2;
+                    if (!f2) {
+                        rc = err_set(c->e, SN_ENOMEM, "out of memory for datasets");
+                        break;
+                    }
+                    memset(cm + (long)cap * nd, 0, sizeof *cm * (nc - cap) * nd);
+                    memset(cf + (long)cap * nd, 0, sizeof *cf * (nc - cap) * nd);
+                    cap = nc;
+                }
+                if (!(raw[n] = strdup(dn))) {
+                    rc = err_set(c->e, SN_ENOMEM, "out of memory for datasets");
+                    break;
+                }
+                n++;
+            }
+            cm[(long)i * nd + d] = sqlite3_column_int64(st, 1);
+            cf[(long)i * nd + d] = sqlite3_column_int64(st, 2);
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = db_fail(c, d, "reading runs");
+        sqlite3_finalize(st);
+    }
+    if (!rc && n) {
+        s->raw = calloc(n, sizeof *s->raw);
+        s->name = calloc(n, sizeof *s->name);
+        s->src = calloc(n, sizeof *s->src);
+        if (!s->raw || !s->name || !s->src)
+            rc = err_set(c->e, SN_ENOMEM, "out of memory for datasets");
+    }
+    /* in order: selection by the least (rank, name) left */
+    for (int k = 0; k < n && !rc; k++) {
+        int i = -1;
+        for (int j = 0; j < n; j++)
+            if (raw[j] && (i < 0 || data_rank(raw[j]) < data_rank(raw[i]) ||
+                           (data_rank(raw[j]) == data_rank(raw[i]) && strcmp(raw[j], raw[i]) < 0)))
+                i = j;
+        const long *cnt = cm + (long)i * nd;
+        int src = an_pick_source(c->spec, c->names, cnt, nd, "gap-");
+        if (src < 0 && fallback) {
+            cnt = cf + (long)i * nd;
+            src = an_pick_source(c->spec, c->names, cnt, nd, "gap-");
+        }
+        if (src < 0 && !c->all) {
+            free(raw[i]);
+            raw[i] = NULL;
+            continue;
+        }
+        s->raw[s->n] = raw[i];
+        raw[i] = NULL;
+        safe_copy(s->raw[s->n], (size_t)-1, s->name[s->n], sizeof s->name[s->n]);
+        s->src[s->n] = src;
+        s->n++;
+    }
+    for (int i = 0; i < n; i++)
+        free(raw[i]);
+    free(raw), free(cm), free(cf);
+    if (rc)
+        dsrc_free(s);
+    return rc;
+}
+
 /* ---- 4.1 on and off the manifold ---- */
 
 typedef struct prof_acc {
-    int pass;               /* 0: count nbins, 1: accumulate */
+    int pass;               /* 0: count nbins, 1: keep the profiles of nbins bins */
+    int multi;              /* one series per kind and database (all_networks) */
     long nb_count[4096];    /* trajectories by nbins (< 4096) */
     int nbins;
-    double *sj, *st;        /* (NKIND, nbins) sums */
-    long *cj, *ct;          /* (NKIND, nbins) counts */
-    long ntraj[NKIND];
+    long n, cap;            /* trajectories kept */
+    int *ser;               /* (n) series: kind + NKIND * database (multi) */
+    double *jac, *tr;       /* (n, nbins) profiles; NaN where a bin has no finite value */
 } prof_acc;
 
+/* Entries of a JSON profile into v (nb; NaN where not a finite number). */
+static void prof_values(const cJSON *a, double *v, int nb)
+{
+    for (int i = 0; i < nb; i++)
+        v[i] = NAN;
+    int i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, a)
+    {
+        if (i < nb && cJSON_IsNumber(x) && isfinite(x->valuedouble))
+            v[i] = x->valuedouble;
+        i++;
+    }
+}
+
+/* rows: kind, profile_jac, profile_trans */
 static int prof_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
 {
-    (void)db;
     prof_acc *a = arg;
     char kbuf[32];
     const char *kind = col_s(st, 0, kbuf, sizeof kbuf);
@@ -697,96 +927,146 @@ static int prof_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
     cJSON *jj = pj ? cJSON_Parse(pj) : NULL, *jt = pt ? cJSON_Parse(pt) : NULL;
     int nj = cJSON_IsArray(jj) ? cJSON_GetArraySize(jj) : 0;
     int ntr = cJSON_IsArray(jt) ? cJSON_GetArraySize(jt) : 0;
-    int nb = nj ? nj : ntr;
+    int nb = nj ? nj : ntr, rc = SN_OK;
     if (nb > 0 && nb < 4096 && (!nj || !ntr || nj == ntr)) {
         if (a->pass == 0) {
             a->nb_count[nb]++;
         } else if (nb == a->nbins) {
-            a->ntraj[k]++;
-            int i = 0;
-            const cJSON *x;
-            cJSON_ArrayForEach(x, jj)
-            {
-                if (cJSON_IsNumber(x) && isfinite(x->valuedouble))
-                    a->sj[k * nb + i] += x->valuedouble, a->cj[k * nb + i]++;
-                i++;
+            if (a->n == a->cap) {
+                long cap = a->cap ? 2 * a->cap : 256;
+                int *s2 = realloc(a->ser, sizeof *s2 * cap);
+                if (s2)
+                    a->ser = s2;
+                double *j2 = s2 ? realloc(a->jac, sizeof *j2 * cap * nb) : NULL;
+                if (j2)
+                    a->jac = j2;
+                double *t2 = j2 ? realloc(a->tr, sizeof *t2 * cap * nb) : NULL;
+                if (t2)
+                    a->tr = t2, a->cap = cap;
+                else
+                    rc = err_set(c->e, SN_ENOMEM, "out of memory for trajectory profiles");
             }
-            i = 0;
-            cJSON_ArrayForEach(x, jt)
-            {
-                if (cJSON_IsNumber(x) && isfinite(x->valuedouble))
-                    a->st[k * nb + i] += x->valuedouble, a->ct[k * nb + i]++;
-                i++;
+            if (!rc) {
+                a->ser[a->n] = k + NKIND * (a->multi ? db : 0);
+                prof_values(nj ? jj : NULL, a->jac + a->n * nb, nb);
+                prof_values(ntr ? jt : NULL, a->tr + a->n * nb, nb);
+                for (int i = 0; i < nb; i++)  /* transitions per unit of u */
+                    a->tr[a->n * nb + i] *= nb;
+                a->n++;
             }
         }
     }
     cJSON_Delete(jj);
     cJSON_Delete(jt);
-    (void)c;
-    return SN_OK;
+    return rc;
+}
+
+/* Median, 25% and 75% quantiles (type 7, stats_quantile_sorted) into q of
+ * the finite values at bin of the profiles v (a->n, a->nbins) of the
+ * trajectories of series s; *cnt: how many; buf: room for a->n values. */
+static void prof_quartiles(const prof_acc *a, const double *v, int s, int bin, double *buf,
+                           double q[3], long *cnt)
+{
+    long m = 0;
+    for (long i = 0; i < a->n; i++) {
+        double x = v[i * a->nbins + bin];
+        if (a->ser[i] == s && isfinite(x))
+            buf[m++] = x;
+    }
+    *cnt = m;
+    q[0] = q[1] = q[2] = NAN;
+    if (!m)
+        return;
+    qsort(buf, m, sizeof *buf, cmp_double);
+    q[0] = stats_quantile_sorted(buf, (int)m, 0.5);
+    q[1] = stats_quantile_sorted(buf, (int)m, 0.25);
+    q[2] = stats_quantile_sorted(buf, (int)m, 0.75);
+}
+
+/* The trajectories of database d the figure reads (fit networks; of the
+ * protocol unless all_networks). */
+static const char *onoff_sql(ctx *c, int d, char *buf, size_t n)
+{
+    char ps[64] = "";
+    if (!c->all)
+        proto_sql(c, d, " and r.", ps, sizeof ps);
+    snprintf(buf, n, "select t.kind, t.profile_jac, t.profile_trans from trajectories t join "
+                     "runs r on r.run_id = t.run_id where (t.profile_jac is not null or "
+                     "t.profile_trans is not null) and r.status = 'fit'%s order by t.run_id, "
+                     "t.kind, t.i", ps);
+    return buf;
 }
 
 static int fig_onoff(ctx *c, figure *f)
 {
-    static const char *sql = "select kind, profile_jac, profile_trans from trajectories where "
-                             "profile_jac is not null or profile_trans is not null "
-                             "order by run_id, kind, i";
+    int src = -1;
+    long have = 0;
+    int rc = pick_one(c, "select count(*) from trajectories t join runs r on r.run_id = t.run_id "
+                         "where r.status = 'fit' and %s and (t.profile_jac is not null or "
+                         "t.profile_trans is not null)",
+                      "onoff-", &src, &have);
+    if (rc)
+        return rc;
     prof_acc *a = calloc(1, sizeof *a);
     if (!a)
         return err_set(c->e, SN_ENOMEM, "out of memory");
-    int rc = SN_OK;
-    for (int d = 0; d < c->ndb && !rc; d++)
-        rc = q_each(c, d, sql, prof_row, a);
+    a->multi = c->all && c->ndb > 1;
+    char sql[640];
+    for (a->pass = 0; a->pass < 2 && !rc; a->pass++) {
+        for (int d = 0; d < c->ndb && !rc; d++)
+            if (c->all || d == src)
+                rc = q_each(c, d, onoff_sql(c, d, sql, sizeof sql), NULL, prof_row, a);
+        if (a->pass == 0)  /* the most common number of bins (the larger on ties) */
+            for (int nb = 1; nb < 4096; nb++)
+                if (a->nb_count[nb] && a->nb_count[nb] >= a->nb_count[a->nbins])
+                    a->nbins = nb;
+        if (!a->nbins)
+            break;
+    }
     long total = 0;
-    for (int nb = 1; nb < 4096; nb++) {
+    for (int nb = 1; nb < 4096; nb++)
         total += a->nb_count[nb];
-        if (a->nb_count[nb] && a->nb_count[nb] >= a->nb_count[a->nbins])
-            a->nbins = nb;
-    }
-    if (!rc && !a->nbins) {
-        why(f, "no trajectories with profiles (measure.transitions.profile_bins > 0): "
-               "run studies/onoff-manifold.json");
-        free(a);
-        return SN_OK;
-    }
-    int nb = a->nbins;
-    ftab t = {.sname = "kind", .nv = 5,
-              .vname = {"u", "u_mid", "jac_softmax_mean", "transitions_per_unit_u", "trajectories"}};
+    ftab t = {.sname = "kind", .nv = 9,
+              .vname = {"u", "u_mid", "jac_median", "jac_q25", "jac_q75", "trans_median",
+                        "trans_q25", "trans_q75", "trajectories"}};
     block *b = NULL;
     int nblk = 0;
     FILE *gp = NULL;
-    if (!rc) {
-        a->sj = calloc((size_t)NKIND * nb, sizeof(double));
-        a->st = calloc((size_t)NKIND * nb, sizeof(double));
-        a->cj = calloc((size_t)NKIND * nb, sizeof(long));
-        a->ct = calloc((size_t)NKIND * nb, sizeof(long));
-        if (!a->sj || !a->st || !a->cj || !a->ct)
-            rc = err_set(c->e, SN_ENOMEM, "out of memory");
-        a->pass = 1;
-        for (int d = 0; d < c->ndb && !rc; d++)
-            rc = q_each(c, d, sql, prof_row, a);
+    double *buf = NULL;
+    if (!rc && !a->nbins) {
+        why(f, "no trajectories with profiles (measure.transitions.profile_bins > 0) on fit "
+               "networks: run studies/onoff-manifold.json");
+        goto done;
     }
-    int logy = 1;
-    long ntraj = 0;
-    for (int k = 0; k < NKIND && !rc; k++) {
-        ntraj += a->ntraj[k];
-        for (int i = 0; i < nb && !rc; i++) {
-            long ij = (long)k * nb + i;
-            if (!a->cj[ij] || !a->ct[ij])
+    int nb = a->nbins, nser = NKIND * (a->multi ? c->ndb : 1), logy = 1;
+    if (!rc && !(buf = malloc(sizeof *buf * (a->n ? a->n : 1))))
+        rc = err_set(c->e, SN_ENOMEM, "out of memory");
+    for (int s = 0; s < nser && !rc; s++) {
+        int k = s % NKIND, db = a->multi ? s / NKIND : src;
+        long ntraj = 0;
+        for (long i = 0; i < a->n; i++)
+            ntraj += a->ser[i] == s;
+        for (int i = 0; i < nb && ntraj && !rc; i++) {
+            double qj[3], qt[3];
+            long cj, ct;
+            prof_quartiles(a, a->jac, s, i, buf, qj, &cj);
+            prof_quartiles(a, a->tr, s, i, buf, qt, &ct);
+            if (!cj || !ct)
                 continue;
             frow *r = tab_add(c, &t);
             if (!r) {
                 rc = c->e->code;
                 break;
             }
-            r->srank = k;
-            snprintf(r->series, sizeof r->series, "%s", kinds[k]);
+            r->srank = k * (c->ndb ? c->ndb : 1) + (db >= 0 ? db : 0);
+            r->db = db >= 0 ? db : 0;
+            series_name(c, r->series, sizeof r->series, kinds[k], r->db, a->multi);
             r->v[0] = (double)i / nb;
             r->v[1] = (i + 0.5) / nb;
-            r->v[2] = a->sj[ij] / a->cj[ij];
-            r->v[3] = a->st[ij] / a->ct[ij] * nb;
-            r->v[4] = (double)a->ntraj[k];
-            if (!(r->v[2] > 0))
+            for (int m = 0; m < 3; m++)
+                r->v[2 + m] = qj[m], r->v[5 + m] = qt[m];
+            r->v[8] = (double)ntraj;
+            if (!(qj[1] > 0))
                 logy = 0;
         }
     }
@@ -794,23 +1074,31 @@ static int fig_onoff(ctx *c, figure *f)
         why(f, "trajectory profiles hold no finite values: run studies/onoff-manifold.json");
         goto done;
     }
+    char from[80] = "";
     if (!rc) {
-        if (total > a->nb_count[nb])  /* profiles of another length: left out */
-            snprintf(f->title, sizeof f->title, "Jacobian norm and transition density along "
-                     "%ld trajectories, %d bins (%ld of other bins left out)",
-                     ntraj, nb, total - a->nb_count[nb]);
+        if (a->multi)
+            snprintf(from, sizeof from, "%d databases", c->ndb);
         else
-            snprintf(f->title, sizeof f->title,
-                     "Jacobian norm and transition density along %ld trajectories, %d bins",
-                     ntraj, nb);
+            snprintf(from, sizeof from, "%s", c->file[src]);
+        int off = snprintf(f->title, sizeof f->title,
+                           "Jacobian norm and transition density along %ld trajectories of fit "
+                           "networks of %s: median and interquartile band, %d bins",
+                           a->n, from, nb);
+        if (total > a->nb_count[nb] && off < (int)sizeof f->title)  /* other lengths: left out */
+            snprintf(f->title + off, sizeof f->title - off, " (%ld of other bins left out)",
+                     total - a->nb_count[nb]);
         rc = tab_blocks(c, &t, &b, &nblk);
     }
-    if (!rc && !(gp = gp_begin(c, f, "Mean over trajectories of each kind (and networks) at each "
-                                     "loop parameter u; dashed lines: the ellipses' anchor "
-                                     "points u = 0, 1/3, 2/3.", &t)))
+    if (!rc && !(gp = gp_begin_size(c, f, "Median over the trajectories of each kind at each "
+                                          "loop parameter u, band: their 25% and 75% quantiles; "
+                                          "dashed lines: the ellipses' anchor points u = 0, 1/3, "
+                                          "2/3.", &t, 960, 560)))
         rc = c->e->code;
     if (!rc) {
-        gp_multiplot(gp, 2, f->title);
+        char page[200];
+        snprintf(page, sizeof page, "Jacobian norm and transition density along %ld trajectories "
+                                    "of %s", a->n, from);
+        gp_multiplot(gp, 2, page);
         for (int p = 0; p < 2; p++) {
             gp_panel_reset(gp);
             fprintf(gp, "set xrange [0:1]\nset xlabel \"u (position along the loop)\"\n");
@@ -819,35 +1107,36 @@ static int fig_onoff(ctx *c, figure *f)
                             "rgb \"#888888\"\n", m, m);
             if (p == 0) {
                 /* room under the curves for the key */
-                double lo, hi;
-                tab_range(&t, 2, NULL, &lo, &hi);
+                double lo, hi, l2, h2;
+                tab_range(&t, 3, NULL, &lo, &l2);
+                tab_range(&t, 4, NULL, &h2, &hi);
                 if (logy) {
                     double y0 = lo / pow(hi / lo, 0.6) / 1.2, y1 = hi * 1.2;
                     fprintf(gp, "set logscale y\nset yrange [%.9g:%.9g]\n", y0, y1);
                     gp_logtics_narrow(gp, "y", y0, y1, 0);
-                }
-                else
+                } else
                     fprintf(gp, "set yrange [%.9g:%.9g]\n", lo - 0.6 * (hi - lo) - 1e-9,
                             hi + 0.05 * (hi - lo) + 1e-9);
                 fprintf(gp, "set key bottom right\nset ylabel \"Jacobian norm ||J||_F\"\n"
-                            "set title \"softmax-Jacobian norm\"\n");
+                            "set title \"softmax-Jacobian norm (median, 25-75%%)\"\n");
             } else {
                 fprintf(gp, "unset key\nset ylabel \"transitions per unit u\"\n"
-                            "set title \"transition density\"\n");
+                            "set title \"transition density (median, 25-75%%)\"\n");
             }
+            int xc = tab_col(&t, p ? 1 : 0), mc = tab_col(&t, p ? 5 : 2);
             for (int k = 0; k < nblk; k++) {
-                int kk = b[k].r->srank;
-                char using[64];
-                snprintf(using, sizeof using, "%d:%d", tab_col(&t, p ? 1 : 0),
-                         tab_col(&t, p ? 3 : 2));
-                fprintf(gp, "%s\"%s.dat\" index %d using %s with %s lw 2 lc %d ",
-                        k ? ", \\\n     " : "plot ", f->name, k, using, p ? "histeps" : "lines",
-                        kk + 1);
+                int nd = c->ndb ? c->ndb : 1, kk = b[k].r->srank / nd, dt = b[k].r->srank % nd;
+                fprintf(gp, "%s\"%s.dat\" index %d using %d:%d:%d with filledcurves lc %d "
+                            "fs transparent solid 0.2 noborder notitle, \\\n"
+                            "     \"%s.dat\" index %d using %d:%d with lines lw 2 lc %d dt %d ",
+                        k ? ", \\\n     " : "plot ", f->name, k, xc, mc + 1, mc + 2, kk + 1,
+                        f->name, k, xc, mc, kk + 1, a->multi ? dt + 1 : 1);
                 if (p)  /* one key, in the first panel: the colours are the same */
                     fprintf(gp, "notitle");
                 else {
-                    char q[96];
-                    fprintf(gp, "title %s", gq(kind_titles[kk], q, sizeof q));
+                    char q[96], tt[80];
+                    series_name(c, tt, sizeof tt, kind_titles[kk], b[k].r->db, a->multi);
+                    fprintf(gp, "title %s noenhanced", gq(tt, q, sizeof q));
                 }
             }
             fprintf(gp, "\n");
@@ -855,9 +1144,10 @@ static int fig_onoff(ctx *c, figure *f)
         rc = finish(c, f, &t, b, nblk, gp, 1);
     }
 done:
+    free(buf);
     free(b);
     tab_free(&t);
-    free(a->sj), free(a->st), free(a->cj), free(a->ct);
+    free(a->ser), free(a->jac), free(a->tr);
     free(a);
     return rc;
 }
@@ -955,12 +1245,16 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
             break;
         }
         raw += n;
+        /* an_find_pairs pairs fit runs of the protocol; the values are read
+         * under the same condition */
         sqlite3_stmt *st = NULL;
-        if (n && sqlite3_prepare_v2(c->dbs[d],
-                                    "select gap, jac_test_mean, trans_ellipse_diff, "
-                                    "trans_ellipse_same, trans_ellipse_random, trans_translate "
-                                    "from runs where run_id = ?",
-                                    -1, &st, NULL) != SQLITE_OK)
+        char sql[512], ps[64];
+        snprintf(sql, sizeof sql,
+                 "select gap, jac_test_mean, trans_ellipse_diff, trans_ellipse_same, "
+                 "trans_ellipse_random, trans_translate from runs where run_id = ? and "
+                 "status = 'fit' and %s",
+                 proto_sql(c, d, "", ps, sizeof ps));
+        if (n && sqlite3_prepare_v2(c->dbs[d], sql, -1, &st, NULL) != SQLITE_OK)
             rc = db_fail(c, d, "reading pairs");
         for (long i = 0; i < n && !rc; i++) {
             if (np == cap) {
@@ -1021,7 +1315,7 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
         pair_vals *p = &pv[i];
         r->db = p->db;
         r->srank = p->db;
-        series_name(c, r->series, sizeof r->series, "pairs", p->db);
+        series_name(c, r->series, sizeof r->series, "pairs", p->db, c->ndb > 1);
         r->run = p->a;
         r->v[0] = (double)p->b;
         const double *vals[3] = {p->gap, p->jac, kind >= 0 ? p->tr[kind] : NULL};
@@ -1042,8 +1336,20 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
     FILE *gp = NULL;
     int panel[3] = {1, njac > 0, best > 0}, npanel = 1 + (njac > 0) + (best > 0);
     if (!rc) {
-        snprintf(f->title, sizeof f->title, "%s: %ld pairs%s", factor_title[fac], np,
-                 njac ? "" : " (no Jacobian measured)");
+        int nsrc = 0, one = 0;
+        for (int d = 0; d < c->ndb; d++)
+            for (long i = 0; i < np; i++)
+                if (pv[i].db == d) {
+                    nsrc++, one = d;
+                    break;
+                }
+        char from[80];
+        if (nsrc == 1)
+            snprintf(from, sizeof from, "%s", c->file[one]);
+        else
+            snprintf(from, sizeof from, "%d databases", nsrc);
+        snprintf(f->title, sizeof f->title, "%s: %ld pairs of fit networks of %s%s",
+                 factor_title[fac], np, from, njac ? "" : " (no Jacobian measured)");
         rc = tab_blocks(c, &t, &b, &nblk);
     }
     char what[256];
@@ -1106,43 +1412,166 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
 
 /* ---- 4.4 metric vs gap, per dataset ---- */
 
+/* The config columns the points of a gap figure may be coloured by. */
+enum { FAC_ACT, FAC_OPT, FAC_DEPTH, FAC_WIDTH, NFAC };
+static const char *const fac_cols[NFAC] = {"act", "opt", "depth", "width"};
+
+/* What one gap figure plots: have, the SQL condition on a network's values
+ * (besides a gap); cols, the plotted columns (result columns 6 on); add,
+ * the figure's rows from one network (r0: the row with panel, series,
+ * database and run filled in). */
+typedef struct gapspec {
+    const char *have;
+    const char *cols;
+    int (*add)(ctx *c, sqlite3_stmt *st, const frow *r0, ftab *t);
+} gapspec;
+
 typedef struct gap_arg {
+    const gapspec *g;
     ftab *t;
-    const char *series;  /* fixed series name (a kind), or NULL: the database */
-    int srank;
-    int allpos;          /* every metric value > 0 */
+    const dsrc *ds;
+    int i;               /* the dataset */
+    int fac;             /* the column its series are levels of */
+    long nmain, nother;  /* networks of the claim's population, others */
 } gap_arg;
 
-/* rows: data, run_id, gap, metric */
+/* rows: run_id, gap, the factor's value, in the claim's population (0/1),
+ * label noise (0/1), fixed budget (0/1), the spec's cols */
 static int gap_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
 {
-    gap_arg *g = arg;
-    double gap = col_d(st, 2), m = col_d(st, 3);
-    if (!isfinite(gap) || !isfinite(m))
+    gap_arg *a = arg;
+    if (!isfinite(col_d(st, 1)))
         return SN_OK;
-    frow *r = tab_add(c, g->t);
-    if (!r)
-        return c->e->code;
-    char dbuf[32];
-    const char *data = col_s(st, 0, dbuf, sizeof dbuf);
-    snprintf(r->panel, sizeof r->panel, "%s", data);
-    r->prank = data_rank(data);
-    r->db = db;
-    r->run = sqlite3_column_int64(st, 1);
-    r->srank = g->srank * c->ndb + db;
-    if (g->series)
-        series_name(c, r->series, sizeof r->series, g->series, db);
-    else
-        snprintf(r->series, sizeof r->series, "%s", c->label[db]);
-    r->v[0] = m;
-    r->v[1] = gap;
-    if (!(m > 0))
-        g->allpos = 0;
-    return SN_OK;
+    frow r0;
+    memset(&r0, 0, sizeof r0);
+    snprintf(r0.panel, sizeof r0.panel, "%s", a->ds->name[a->i]);
+    r0.prank = a->i;
+    r0.ds = a->i;
+    r0.db = db;
+    r0.run = sqlite3_column_int64(st, 0);
+    r0.main = db == a->ds->src[a->i] && sqlite3_column_int(st, 3);
+    if (r0.main) {
+        char vb[40];
+        col_s(st, 2, vb, sizeof vb);
+        snprintf(r0.series, sizeof r0.series, "%s = %s", fac_cols[a->fac], vb[0] ? vb : "none");
+        if (a->fac >= FAC_DEPTH) {  /* numeric levels in numeric order */
+            long v = sqlite3_column_int64(st, 2);
+            r0.srank = v < 0 ? 0 : v >= OTHER_RANK ? OTHER_RANK - 1 : (int)v;
+        }
+    } else {
+        int noise = sqlite3_column_int(st, 4) != 0, fixed = sqlite3_column_int(st, 5) != 0;
+        snprintf(r0.series, sizeof r0.series, "%.32s: %s, %s", c->label[db],
+                 noise ? "label noise" : "true labels", fixed ? "fixed budget" : "early stopping");
+        r0.srank = OTHER_RANK + db * 4 + noise * 2 + !fixed;
+    }
+    long before = a->t->n;
+    int rc = a->g->add(c, st, &r0, a->t);
+    if (!rc && a->t->n > before) {
+        if (r0.main)
+            a->nmain++;
+        else
+            a->nother++;
+    }
+    return rc;
 }
 
-static int draw_gap_panels(ctx *c, figure *f, ftab *t, int logx, int titled, const char *what,
-                           const char *xlabel)
+/* The rows of gap figure g over the datasets of ds: each dataset's claim
+ * population (fit, true labels, the protocol) from its source database,
+ * coloured by the config column with the most levels in it; with
+ * all_networks also every other fit network of every database. nmain
+ * (ds->n): networks of the population per dataset; *nother: the others. */
+static int gap_collect(ctx *c, const gapspec *g, const dsrc *ds, ftab *t, long *nmain,
+                       long *nother)
+{
+    int rc = SN_OK;
+    *nother = 0;
+    for (int i = 0; i < ds->n && !rc; i++) {
+        gap_arg a = {g, t, ds, i, FAC_ACT, 0, 0};
+        int s = ds->src[i];
+        char sql[2048], ps[64];
+        long best = 0;
+        for (int k = 0; k < NFAC && s >= 0 && !rc; k++) {
+            long lv = 0;
+            snprintf(sql, sizeof sql, "select count(distinct %s) from runs where status = 'fit' "
+                                      "and %s and random_labels = 0 and data = ?1 and gap is "
+                                      "not null and %s",
+                     fac_cols[k], proto_sql(c, s, "", ps, sizeof ps), g->have);
+            rc = q_long(c, s, sql, ds->raw[i], &lv);
+            if (!rc && lv > best)
+                best = lv, a.fac = k;
+        }
+        for (int d = 0; d < c->ndb && !rc; d++) {
+            if (d != s && !c->all)
+                continue;
+            proto_sql(c, d, "", ps, sizeof ps);
+            char only[128] = "";
+            if (!c->all)
+                snprintf(only, sizeof only, " and %s and random_labels = 0", ps);
+            snprintf(sql, sizeof sql, "select run_id, gap, %s, %s and random_labels = 0, "
+                                      "random_labels > 0, early_stop = 0, %s from runs where "
+                                      "status = 'fit' and data = ?1 and gap is not null and "
+                                      "%s%s order by run_id",
+                     fac_cols[a.fac], ps, g->cols, g->have, only);
+            rc = q_each(c, d, sql, ds->raw[i], gap_row, &a);
+        }
+        nmain[i] = a.nmain;
+        *nother += a.nother;
+    }
+    return rc;
+}
+
+/* f->title: what, then per dataset the networks of the claim's population
+ * and the source database. */
+static void gap_title(ctx *c, figure *f, const char *what, const dsrc *ds, const long *nmain,
+                      long nother)
+{
+    size_t n = sizeof f->title;
+    int off = snprintf(f->title, n, "%s, true-label fit networks:", what);
+    const char *sep = " ";
+    for (int i = 0; i < ds->n && off < (int)n; i++) {
+        if (ds->src[i] < 0 || !nmain[i])
+            continue;
+        off += snprintf(f->title + off, n - off, "%s%s %ld of %s (%s)", sep, ds->name[i],
+                        nmain[i], c->file[ds->src[i]], an_protocol_name(c->proto[ds->src[i]]));
+        sep = "; ";
+    }
+    if (*sep == ' ' && off < (int)n)
+        off += snprintf(f->title + off, n - off, " none");
+    if (nother && off < (int)n)
+        snprintf(f->title + off, n - off, "; + %ld other fit networks", nother);
+}
+
+/* Why a gap figure has no rows: what it needs, and whether networks outside
+ * the claim's population had it. */
+static void gap_why(ctx *c, figure *f, const char *need, const char *have, const char *study)
+{
+    long all, fit = fit_runs(c, &all), other = 0;
+    char sql[512];
+    snprintf(sql, sizeof sql, "select count(*) from runs where status = 'fit' and gap is not "
+                              "null and %s", have);
+    if (q_count(c, sql, &other))
+        other = 0;
+    if (other > 0)
+        why(f, "no fit network trained on true labels (random_labels = 0) in its database's "
+               "protocol with %s (%ld runs, %ld fit; %ld with label noise or of the other "
+               "protocol are not the claim's population): run %s",
+            need, all, fit, other, study);
+    else
+        why(f, "no fit network (100%% training accuracy) with %s (%ld runs, %ld fit): run %s",
+            need, all, fit, study);
+}
+
+typedef struct gapx {
+    int col;            /* the table value on x */
+    int logx;           /* log axis where every x of the panel is > 0 */
+    const char *label;  /* x axis label */
+} gapx;
+
+/* One panel per dataset panel of t and x of xs (nx of them side by side),
+ * gap (value ycol) on y, a series per block; page: the title over them;
+ * proto: name the protocol in each panel's title (the sources differ). */
+static int draw_gap_panels(ctx *c, figure *f, ftab *t, const dsrc *ds, const gapx *xs, int nx,
+                           int ycol, const char *page, int proto, const char *what)
 {
     block *b = NULL;
     int nblk = 0;
@@ -1151,27 +1580,43 @@ static int draw_gap_panels(ctx *c, figure *f, ftab *t, int logx, int titled, con
     if (!rc && !(gp = gp_begin(c, f, what, t)))
         rc = c->e->code;
     if (!rc) {
-        const char *panels[16];
-        int npanel = panels_of(b, nblk, panels, 16);
-        gp_multiplot(gp, npanel, f->title);
+        int first[16];
+        int npanel = panels_of(b, nblk, first, 16 / nx);
+        if (nx > 1)
+            gp_multiplot_rc(gp, npanel, nx, page);
+        else
+            gp_multiplot(gp, npanel, page);
         for (int p = 0; p < npanel; p++) {
-            char q[64];
-            gp_panel_reset(gp);
-            if (logx) {
+            const frow *r = b[first[p]].r;
+            long nm = 0, no = 0;
+            for (int k = first[p]; k < nblk && !strcmp(b[k].r->panel, r->panel); k++)
+                *(b[k].r->main ? &nm : &no) += b[k].n;
+            int s = ds->src[r->ds];
+            char head[200];
+            int off = s >= 0 ? snprintf(head, sizeof head, "%s: %ld networks of %s%s%s",
+                                        r->panel, nm, c->file[s], proto || c->all ? ", " : "",
+                                        proto || c->all ? an_protocol_name(c->proto[s]) : "")
+                             : snprintf(head, sizeof head, "%s", r->panel);
+            if (no && off < (int)sizeof head)
+                snprintf(head + off, sizeof head - off, " + %ld others", no);
+            for (int x = 0; x < nx; x++) {
+                gp_panel_reset(gp);
                 double lo, hi;
-                tab_range(t, 0, panels[p], &lo, &hi);
-                fprintf(gp, "set logscale x\n");
-                gp_logtics_narrow(gp, "x", lo, hi, 1);
+                tab_range(t, xs[x].col, r->panel, &lo, &hi);
+                if (xs[x].logx && lo > 0) {
+                    fprintf(gp, "set logscale x\n");
+                    gp_logtics_narrow(gp, "x", lo, hi, 1);
+                }
+                char q[260], qx[160];
+                fprintf(gp, "set title %s font \",10\" noenhanced\nset xlabel %s\n"
+                            "set ylabel \"generalization gap (train - test accuracy)\"\n",
+                        gq(head, q, sizeof q), gq(xs[x].label, qx, sizeof qx));
+                char using[32];
+                snprintf(using, sizeof using, "%d:%d", tab_col(t, xs[x].col), tab_col(t, ycol));
+                int fst = 1;
+                gp_blocks(gp, f, b, nblk, r->panel, using, 1, &fst);
+                fprintf(gp, "\n");
             }
-            char qx[128];
-            fprintf(gp, "set title %s noenhanced\nset xlabel %s\n"
-                        "set ylabel \"generalization gap (train - test accuracy)\"\n",
-                    gq(panels[p], q, sizeof q), gq(xlabel, qx, sizeof qx));
-            char using[32];
-            snprintf(using, sizeof using, "%d:%d", tab_col(t, 0), tab_col(t, 1));
-            int first = 1;
-            gp_blocks(gp, f, b, nblk, panels[p], using, titled, &first);
-            fprintf(gp, "\n");
         }
         rc = finish(c, f, t, b, nblk, gp, 1);
     }
@@ -1179,62 +1624,122 @@ static int draw_gap_panels(ctx *c, figure *f, ftab *t, int logx, int titled, con
     return rc;
 }
 
+/* The claim's population of the gap figures: fit runs of the protocol
+ * trained on true labels with a Jacobian (an_pick_source's count). */
+#define GAP_POP "random_labels = 0 and jac_test_mean is not null"
+
+/* Draw gap figure g: sources, rows, title, panels. */
+static int gap_figure(ctx *c, figure *f, const gapspec *g, const char *fallback, ftab *t,
+                      const char *what, const char *need, const char *study, const gapx *xs,
+                      int nx, int ycol, const char *desc)
+{
+    dsrc ds;
+    int rc = dsrc_pick(c, GAP_POP, fallback, &ds);
+    if (rc)
+        return rc;
+    long *nmain = calloc(ds.n ? ds.n : 1, sizeof *nmain), nother = 0;
+    if (!nmain)
+        rc = err_set(c->e, SN_ENOMEM, "out of memory");
+    if (!rc)
+        rc = gap_collect(c, g, &ds, t, nmain, &nother);
+    if (!rc && !t->n)
+        gap_why(c, f, need, g->have, study);
+    else if (!rc) {
+        gap_title(c, f, what, &ds, nmain, nother);
+        /* the protocol in the page title when every source has the same */
+        int pr = -1;
+        for (int i = 0; i < ds.n; i++)
+            if (ds.src[i] >= 0 && nmain[i])
+                pr = pr == -1 || pr == (int)c->proto[ds.src[i]] ? (int)c->proto[ds.src[i]] : -2;
+        char page[200];
+        if (c->all)  /* the panels and the legend say which series is the claim's */
+            snprintf(page, sizeof page, "%s (all fit networks)", what);
+        else
+            snprintf(page, sizeof page, "%s (true-label fit networks%s%s)", what,
+                     pr >= 0 ? ", " : "", pr >= 0 ? an_protocol_name((an_protocol)pr) : "");
+        rc = draw_gap_panels(c, f, t, &ds, xs, nx, ycol, page, pr < 0, desc);
+    }
+    free(nmain);
+    dsrc_free(&ds);
+    return rc;
+}
+
+/* jacobian-gap rows: jac_test_mean */
+static int jac_add(ctx *c, sqlite3_stmt *st, const frow *r0, ftab *t)
+{
+    double m = col_d(st, 6);
+    if (!(m > 0) || !isfinite(m))
+        return SN_OK;
+    frow *r = tab_add(c, t);
+    if (!r)
+        return c->e->code;
+    *r = *r0;
+    r->v[0] = m;
+    r->v[1] = col_d(st, 1);
+    return SN_OK;
+}
+
 static int fig_jacobian_gap(ctx *c, figure *f)
 {
+    static const gapspec g = {"jac_test_mean > 0", "jac_test_mean", jac_add};
+    static const gapx xs[1] = {{0, 1, "mean test Jacobian norm ||J||_F"}};
     ftab t = {.pname = "data", .sname = "series", .runname = "run_id", .nv = 2,
               .vname = {"jac_test_mean", "gap"}};
-    gap_arg g = {&t, NULL, 0, 1};
-    int rc = SN_OK;
-    for (int d = 0; d < c->ndb && !rc; d++)
-        rc = q_each(c, d, "select data, run_id, gap, jac_test_mean from runs where status = "
-                          "'fit' and gap is not null and jac_test_mean > 0 order by run_id",
-                    gap_row, &g);
-    if (!rc && !t.n) {
-        long all, fit = fit_runs(c, &all);
-        why(f, "no fit network (100%% training accuracy) with a test Jacobian norm (%ld runs, "
-               "%ld fit): run studies/gap-fashion.json (or gap-mnist, gap-cifar10, gap-cifar100)",
-            all, fit);
-    } else if (!rc) {
-        snprintf(f->title, sizeof f->title, "Jacobian norm vs generalization gap (%ld fit networks)",
-                 t.n);
-        rc = draw_gap_panels(c, f, &t, 1, c->ndb > 1,
-                             "One point per network at 100% training accuracy; one panel per "
-                             "dataset.",
-                             "mean test Jacobian norm ||J||_F");
-    }
+    int rc = gap_figure(c, f, &g, NULL, &t, "Jacobian norm vs generalization gap",
+                        "a test Jacobian norm",
+                        "studies/gap-fashion.json (or gap-mnist, gap-cifar10, gap-cifar100)", xs,
+                        1, 1,
+                        "One point per network at 100% training accuracy; one panel per "
+                        "dataset, from the database its claim is judged on.");
     tab_free(&t);
     return rc;
 }
 
+/* transitions-gap rows, one per kind measured: transitions per hidden
+ * neuron, gap, transitions, hidden neurons */
+static int trans_add(ctx *c, sqlite3_stmt *st, const frow *r0, ftab *t)
+{
+    double neurons = (col_d(st, 10) - 1) * col_d(st, 11);
+    if (!(neurons > 0) || !isfinite(neurons))
+        return SN_OK;
+    for (int k = 0; k < NKIND; k++) {
+        double tr = col_d(st, 6 + k);
+        if (!isfinite(tr) || tr < 0)
+            continue;
+        frow *r = tab_add(c, t);
+        if (!r)
+            return c->e->code;
+        *r = *r0;
+        r->prank = r0->prank * NKIND + k;
+        snprintf(r->panel, sizeof r->panel, "%.40s, %s", r0->panel, kinds[k]);
+        r->v[0] = tr / neurons;
+        r->v[1] = col_d(st, 1);
+        r->v[2] = tr;
+        r->v[3] = neurons;
+    }
+    return SN_OK;
+}
+
+#define TRANS_ANY "coalesce(trans_ellipse_diff, trans_ellipse_same, trans_ellipse_random, " \
+                  "trans_translate) is not null"
+
 static int fig_transitions_gap(ctx *c, figure *f)
 {
-    ftab t = {.pname = "data", .sname = "kind", .runname = "run_id", .nv = 2,
-              .vname = {"transitions", "gap"}};
-    gap_arg g = {&t, NULL, 0, 1};
-    int rc = SN_OK;
-    for (int k = 0; k < NKIND && !rc; k++) {
-        char sql[256];
-        snprintf(sql, sizeof sql, "select data, run_id, gap, %s from runs where status = 'fit' "
-                                  "and gap is not null and %s is not null order by run_id",
-                 kind_cols[k], kind_cols[k]);
-        g.series = kinds[k];
-        g.srank = k;
-        for (int d = 0; d < c->ndb && !rc; d++)
-            rc = q_each(c, d, sql, gap_row, &g);
-    }
-    if (!rc && !t.n) {
-        long all, fit = fit_runs(c, &all);
-        why(f, "no fit network (100%% training accuracy) with transitions (%ld runs, %ld fit): "
-               "run studies/gap-fashion.json (measure.transitions)",
-            all, fit);
-    } else if (!rc) {
-        snprintf(f->title, sizeof f->title,
-                 "Transitions vs generalization gap (%ld network-kind rows)", t.n);
-        rc = draw_gap_panels(c, f, &t, g.allpos, 1,
-                             "One point per network at 100% training accuracy and trajectory "
-                             "kind (mean transitions per trajectory); one panel per dataset.",
-                             "transitions per trajectory");
-    }
+    static const gapspec g = {TRANS_ANY " and depth > 1 and width > 0",
+                              "trans_ellipse_diff, trans_ellipse_same, trans_ellipse_random, "
+                              "trans_translate, depth, width",
+                              trans_add};
+    static const gapx xs[1] = {{0, 1, "transitions per hidden neuron"}};
+    ftab t = {.pname = "panel", .sname = "series", .runname = "run_id", .nv = 4,
+              .vname = {"transitions_per_neuron", "gap", "transitions", "hidden_neurons"}};
+    int rc = gap_figure(c, f, &g, "random_labels = 0 and " TRANS_ANY, &t,
+                        "Transitions per hidden neuron vs generalization gap",
+                        "transitions", "studies/gap-fashion.json (measure.transitions)", xs, 1,
+                        1,
+                        "One point per network at 100% training accuracy and trajectory kind: "
+                        "mean transitions per trajectory divided by the hidden neurons, "
+                        "(depth - 1) width; one panel per dataset and kind, from the database "
+                        "its claim is judged on.");
     tab_free(&t);
     return rc;
 }
@@ -1245,6 +1750,7 @@ typedef struct pp_arg {
     ftab *t;
     long k, seen;    /* keep every k-th row */
     int xent;        /* 0: per-point, 1: xent-bounds */
+    int multi;       /* series per database too (all_networks, several databases) */
     int ks[8], nk;   /* xent: distinct K */
     double lmin, lmax;
     double ymin[2], ymax[2];  /* plotted norms (per-point: v[1]; xent: v[3], v[4]) */
@@ -1283,8 +1789,9 @@ static int pp_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
         a->lmax = loss;
     if (!a->xent) {
         int ok = sqlite3_column_int(st, 4) != 0;
-        r->srank = !ok;
-        snprintf(r->series, sizeof r->series, "%s", ok ? "correct" : "misclassified");
+        r->srank = 2 * db + !ok;
+        series_name(c, r->series, sizeof r->series, ok ? "correct" : "misclassified", db,
+                    a->multi);
         r->v[0] = loss;
         r->v[1] = js;
         pp_range(a, 0, js);
@@ -1298,72 +1805,139 @@ static int pp_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
         i++;
     if (i == a->nk && a->nk < 8)
         a->ks[a->nk++] = K;
-    r->srank = K;
-    snprintf(r->series, sizeof r->series, "K = %d", K);
+    r->srank = K * (c->ndb ? c->ndb : 1) + db;
+    char kb[16];
+    snprintf(kb, sizeof kb, "K = %d", K);
+    series_name(c, r->series, sizeof r->series, kb, db, a->multi);
+    double s = exp(-loss);  /* the label's softmax probability */
     r->v[0] = K;
     r->v[1] = M;
     r->v[2] = loss;
     r->v[3] = jy / sqrt(M);
     r->v[4] = js / sqrt(M);
+    r->v[5] = s;
+    r->v[6] = jy / (sqrt(M) * s * -expm1(-loss));  /* ||J_y|| / (sqrt(M) e^-l (1 - e^-l)) */
     pp_range(a, 0, r->v[3]);
     pp_range(a, 1, r->v[4]);
     return SN_OK;
 }
 
+/* The database a per-point figure draws from, as its claims (an_claims):
+ * the study made for it (prefix "per-point" or "xent-bounds") first, then
+ * the most fit networks of its protocol with test points. */
+static int pp_source(ctx *c, const char *prefix, int *src, long *nets)
+{
+    return pick_one(c, "select count(distinct p.run_id) from points p join runs r on r.run_id = "
+                       "p.run_id where p.split = 'test' and r.status = 'fit' and %s",
+                    prefix, src, nets);
+}
+
+/* Read the points of the figure: sql_fmt has one %s, the protocol condition
+ * (" and r.early_stop = 0", or "" with all_networks); from the source only
+ * unless all_networks. *total: rows over the databases read. */
+static int pp_read(ctx *c, int src, const char *count_fmt, const char *rows_fmt, pp_arg *a,
+                   long *total)
+{
+    char sql[1024], ps[64];
+    int rc = SN_OK;
+    *total = 0;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        for (int d = 0; d < c->ndb && !rc; d++) {
+            if (!c->all && d != src)
+                continue;
+            ps[0] = 0;
+            if (!c->all)
+                proto_sql(c, d, " and r.", ps, sizeof ps);
+            snprintf(sql, sizeof sql, pass ? rows_fmt : count_fmt, ps);
+            if (pass == 0) {
+                long n = 0;
+                rc = q_long(c, d, sql, NULL, &n);
+                *total += n;
+            } else
+                rc = q_each(c, d, sql, NULL, pp_row, a);
+        }
+        if (pass == 0 && !rc) {
+            if (!*total)
+                break;
+            a->k = (*total + MAX_POINTS - 1) / MAX_POINTS;
+        }
+    }
+    return rc;
+}
+
+/* "a.db" or "3 databases": where a per-point figure's points come from. */
+static void pp_from(ctx *c, int src, char *buf, size_t n)
+{
+    if (c->all && c->ndb > 1)
+        snprintf(buf, n, "%d databases", c->ndb);
+    else
+        snprintf(buf, n, "%s", src >= 0 ? c->file[src] : "no database");
+}
+
 static int fig_per_point(ctx *c, figure *f)
 {
-    static const char *where = " from points where split = 'test' and loss > 0 and "
-                               "jac_softmax > 0 and correct is not null";
-    char sql[512];
-    long total = 0;
-    snprintf(sql, sizeof sql, "select count(*)%s", where);
-    int rc = q_count(c, sql, &total);
+    static const char *where = " from points p join runs r on r.run_id = p.run_id where "
+                               "p.split = 'test' and p.loss > 0 and p.jac_softmax > 0 and "
+                               "p.correct is not null and r.status = 'fit'%s";
+    char cf[512], rf[512];
+    snprintf(cf, sizeof cf, "select count(*)%s", where);
+    snprintf(rf, sizeof rf, "select p.run_id, p.idx, p.loss, p.jac_softmax, p.correct%s order by "
+                            "p.run_id, p.idx", where);
+    int src = -1;
+    long nets = 0, total = 0;
+    int rc = pp_source(c, "per-point", &src, &nets);
     if (rc)
         return rc;
-    if (!total) {
-        why(f, "no per-point test rows with a loss and a Jacobian norm "
-               "(measure.jacobian.per_point): run studies/per-point.json");
+    if (src < 0 && !c->all) {
+        why(f, "no per-point test rows of fit networks (measure.jacobian.per_point): run "
+               "studies/per-point.json");
         return SN_OK;
     }
     ftab t = {.sname = "series", .runname = "run_id", .with_idx = 1, .nv = 2,
               .vname = {"loss", "jac_softmax"}};
-    pp_arg a = {&t, (total + MAX_POINTS - 1) / MAX_POINTS, 0, 0, {0}, 0, INFINITY, -INFINITY,
+    pp_arg a = {&t, 1, 0, 0, c->all && c->ndb > 1, {0}, 0, INFINITY, -INFINITY,
                 {INFINITY, INFINITY}, {-INFINITY, -INFINITY}, 0, -1, -1};
-    snprintf(sql, sizeof sql, "select run_id, idx, loss, jac_softmax, correct%s order by run_id, idx",
-             where);
-    for (int d = 0; d < c->ndb && !rc; d++)
-        rc = q_each(c, d, sql, pp_row, &a);
+    rc = pp_read(c, src, cf, rf, &a, &total);
+    if (!rc && !total) {
+        why(f, "no per-point test rows of fit networks with a loss and a Jacobian norm "
+               "(measure.jacobian.per_point): run studies/per-point.json");
+        tab_free(&t);
+        return SN_OK;
+    }
     block *b = NULL;
     int nblk = 0;
     FILE *gp = NULL;
     if (!rc) {
+        char from[80];
+        pp_from(c, src, from, sizeof from);
         if (a.k > 1)
             snprintf(f->title, sizeof f->title,
-                     "Per-point Jacobian norm vs cross-entropy (%ld networks, 1 in %ld of "
-                     "%ld test points)", a.nets, a.k, total);
+                     "Per-point Jacobian norm vs cross-entropy: 1 in %ld of %ld test points of "
+                     "%ld fit networks of %s", a.k, total, a.nets, from);
         else
             snprintf(f->title, sizeof f->title,
-                     "Per-point Jacobian norm vs cross-entropy (%ld test points, %ld networks)",
-                     total, a.nets);
+                     "Per-point Jacobian norm vs cross-entropy: %ld test points of %ld fit "
+                     "networks of %s", total, a.nets, from);
         rc = tab_blocks(c, &t, &b, &nblk);
     }
-    if (!rc && !(gp = gp_begin(c, f, "One point per test point of each network with per-point "
-                                     "rows, coloured by whether the network classifies it "
-                                     "correctly.", &t)))
+    if (!rc && !(gp = gp_begin(c, f, "One point per test point of each fit network with "
+                                     "per-point rows, coloured by whether the network "
+                                     "classifies it correctly.", &t)))
         rc = c->e->code;
     if (!rc) {
         char qt[sizeof f->title + 3], qs[sizeof b[0].r->series + 3];
-        fprintf(gp, "set logscale xy\nset title %s\n"
+        fprintf(gp, "set logscale xy\nset title %s noenhanced\n"
                     "set xlabel \"cross-entropy loss -log s_y\"\n"
                     "set ylabel \"Jacobian norm ||J||_F\"\n",
                 gq(f->title, qt, sizeof qt));
         gp_logtics(gp, "x", a.lmin, a.lmax);
         gp_logtics(gp, "y", a.ymin[0], a.ymax[0]);
         for (int k = 0; k < nblk; k++)
-            fprintf(gp, "%s\"%s.dat\" index %d using %d:%d with points pt 7 ps 0.3 lc rgb "
-                        "\"%s\" title %s",
+            fprintf(gp, "%s\"%s.dat\" index %d using %d:%d with points pt %d ps 0.3 lc rgb "
+                        "\"%s\" title %s noenhanced",
                     k ? ", \\\n     " : "plot ", f->name, k, tab_col(&t, 0), tab_col(&t, 1),
-                    b[k].r->srank ? "#d62728" : "#1f77b4", gq(b[k].r->series, qs, sizeof qs));
+                    pt_cycle[(b[k].r->srank / 2) % (int)(sizeof pt_cycle / sizeof *pt_cycle)],
+                    b[k].r->srank % 2 ? "#d62728" : "#1f77b4", gq(b[k].r->series, qs, sizeof qs));
         fprintf(gp, "\n");
         rc = finish(c, f, &t, b, nblk, gp, 0);
     }
@@ -1378,39 +1952,69 @@ static int fig_xent(ctx *c, figure *f)
 {
     static const char *from =
         " from points p join runs r on r.run_id = p.run_id where p.split = 'test' and "
-        "p.loss > 0 and p.jac_y > 0 and p.jac_softmax > 0 and r.jac_test_M > 0";
-    char sql[768];
-    long total = 0;
-    snprintf(sql, sizeof sql, "select count(*)%s", from);
-    int rc = q_count(c, sql, &total);
+        "p.loss > 0 and p.jac_y > 0 and p.jac_softmax > 0 and r.jac_test_M > 0 and "
+        "r.status = 'fit'%s";
+    char cf[768], rf[768];
+    snprintf(cf, sizeof cf, "select count(*)%s", from);
+    snprintf(rf, sizeof rf, "select p.run_id, p.idx, p.loss, p.jac_softmax, p.jac_y, "
+                            "r.jac_test_M, r.data%s order by p.run_id, p.idx", from);
+    int src = -1;
+    long nets = 0, total = 0;
+    int rc = pp_source(c, "xent-bounds", &src, &nets);
     if (rc)
         return rc;
-    if (!total) {
-        why(f, "no per-point test rows with ||J_y||, a loss and their network's M "
-               "(measure.jacobian.per_point): run studies/xent-bounds.json");
+    if (src < 0 && !c->all) {
+        why(f, "no per-point test rows of fit networks (measure.jacobian.per_point): run "
+               "studies/xent-bounds.json");
         return SN_OK;
     }
-    ftab t = {.sname = "series", .runname = "run_id", .with_idx = 1, .nv = 5,
-              .vname = {"K", "M", "loss", "jac_y_over_sqrtM", "jac_softmax_over_sqrtM"}};
-    pp_arg a = {&t, (total + MAX_POINTS - 1) / MAX_POINTS, 0, 1, {0}, 0, INFINITY, -INFINITY,
+    ftab t = {.sname = "series", .runname = "run_id", .with_idx = 1, .nv = 7,
+              .vname = {"K", "M", "loss", "jac_y_over_sqrtM", "jac_softmax_over_sqrtM",
+                        "p_label", "ratio"}};
+    pp_arg a = {&t, 1, 0, 1, c->all && c->ndb > 1, {0}, 0, INFINITY, -INFINITY,
                 {INFINITY, INFINITY}, {-INFINITY, -INFINITY}, 0, -1, -1};
-    snprintf(sql, sizeof sql, "select p.run_id, p.idx, p.loss, p.jac_softmax, p.jac_y, "
-                              "r.jac_test_M, r.data%s order by p.run_id, p.idx", from);
-    for (int d = 0; d < c->ndb && !rc; d++)
-        rc = q_each(c, d, sql, pp_row, &a);
+    rc = pp_read(c, src, cf, rf, &a, &total);
+    if (!rc && !total) {
+        why(f, "no per-point test rows of fit networks with ||J_y||, a loss and their "
+               "network's M (measure.jacobian.per_point): run studies/xent-bounds.json");
+        tab_free(&t);
+        return SN_OK;
+    }
     block *b = NULL;
     int nblk = 0;
     FILE *gp = NULL;
+    /* the ratio panel's top: the band and 99% of the points, the rest counted */
+    double rtop = 1.5 * sqrt(2.), *rv = NULL;
+    long above = 0;
+    if (!rc && !(rv = malloc(sizeof *rv * (t.n ? t.n : 1))))
+        rc = err_set(c->e, SN_ENOMEM, "out of memory");
     if (!rc) {
+        long m = 0;
+        for (long i = 0; i < t.n; i++)
+            if (isfinite(t.r[i].v[6]))
+                rv[m++] = t.r[i].v[6];
+        qsort(rv, m, sizeof *rv, cmp_double);
+        if (m && 1.05 * stats_quantile_sorted(rv, (int)m, 0.99) > rtop)
+            rtop = 1.05 * stats_quantile_sorted(rv, (int)m, 0.99);
+        for (long i = 0; i < m; i++)
+            above += rv[i] > rtop;
+        char fr[80];
+        pp_from(c, src, fr, sizeof fr);
         snprintf(f->title, sizeof f->title,
-                 "Cross-entropy bounds, norms divided by sqrt(M) per network (%ld points%s, %ld "
-                 "networks)", t.n, a.k > 1 ? " sampled" : "", a.nets);
+                 "Cross-entropy bounds, norms divided by sqrt(M) per network: %ld test points%s "
+                 "of %ld fit networks of %s", t.n, a.k > 1 ? " (sampled)" : "", a.nets, fr);
         rc = tab_blocks(c, &t, &b, &nblk);
     }
-    if (!rc && !(gp = gp_begin(c, f, "Per test point: ||J_y|| / sqrt(M) (left) and ||J||_F / "
-                                     "sqrt(M) (right) against the loss l, M of the point's "
-                                     "network; curves: lower and upper bounds, max-entropy "
-                                     "approximation (K classes).", &t)))
+    free(rv);
+    if (!rc && !(gp = gp_begin_size(c, f, "Per test point, against the label's probability s_y "
+                                          "= e^-l (left, linear axes): the ratio ||J_y|| / "
+                                          "(sqrt(M) e^-l (1 - e^-l)), whose band "
+                                          "[sqrt(K/(K-1)), sqrt(2)] the bounds predict; against "
+                                          "the loss l (log axes): ||J_y|| / sqrt(M) with the "
+                                          "lower and upper bounds (middle) and ||J||_F / "
+                                          "sqrt(M) with the max-entropy approximation (right); "
+                                          "M of the point's network, K classes.",
+                                    &t, 1200, 480)))
         rc = c->e->code;
     if (!rc) {
         double l0 = a.lmin / 1.5, l1 = a.lmax * 1.5;
@@ -1418,7 +2022,32 @@ static int fig_xent(ctx *c, figure *f)
                     "upper(l) = sqrt(2.) * exp(-l) * (1 - exp(-l))\n"
                     "approx(l, K) = 1. / (K - 1) * (1 - exp(-l)) * sqrt(K**2 * exp(-2 * l) + K - 2)\n"
                     "set samples 400\n");
-        gp_multiplot(gp, 2, f->title);
+        gp_multiplot(gp, 3, f->title);
+        /* the ratio, linear axes */
+        gp_panel_reset(gp);
+        fprintf(gp, "set xrange [0:1]\nset yrange [0:%.9g]\nset key top right\n"
+                    "set xlabel \"label probability s_y = e^{-l}\"\n"
+                    "set ylabel \"||J_y|| / (sqrt(M) s_y (1 - s_y))\"\n", rtop);
+        if (above)
+            fprintf(gp, "set title \"ratio to the bounds' form (%ld points above the top)\"\n",
+                    above);
+        else
+            fprintf(gp, "set title \"ratio to the bounds' form\"\n");
+        char using[32];
+        snprintf(using, sizeof using, "%d:%d", tab_col(&t, 5), tab_col(&t, 6));
+        for (int k = 0; k < nblk; k++) {
+            char pt[96], qp[100];
+            snprintf(pt, sizeof pt, "points, %s", b[k].r->series);
+            fprintf(gp, "%s\"%s.dat\" index %d using %s with points pt 7 ps 0.3 lc %d "
+                        "title %s noenhanced",
+                    k ? ", \\\n     " : "plot ", f->name, k, using, k + 1, gq(pt, qp, sizeof qp));
+        }
+        for (int i = 0; i < a.nk; i++)
+            fprintf(gp, ", \\\n     sqrt(%d / %d.) with lines dt 2 lw 2 lc rgb \"#2ca02c\" "
+                        "title \"sqrt(K/(K-1)), K = %d\"",
+                    a.ks[i], a.ks[i] - 1, a.ks[i]);
+        fprintf(gp, ", \\\n     sqrt(2.) with lines lw 2 lc rgb \"#d62728\" title \"sqrt(2)\"\n");
+        /* the norms, log axes */
         for (int p = 0; p < 2; p++) {
             gp_panel_reset(gp);
             fprintf(gp, "set logscale xy\nset xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n"
@@ -1432,17 +2061,14 @@ static int fig_xent(ctx *c, figure *f)
             else
                 fprintf(gp, "set title \"||J||_F, max-entropy approximation\"\n"
                             "set ylabel \"||J||_F / sqrt(M)\"\n");
-            int first = 1;
-            char using[32];
             snprintf(using, sizeof using, "%d:%d", tab_col(&t, 2), tab_col(&t, p ? 4 : 3));
             for (int k = 0; k < nblk; k++) {
                 char pt[96], qp[100];
                 snprintf(pt, sizeof pt, "points, %s", b[k].r->series);
                 fprintf(gp, "%s\"%s.dat\" index %d using %s with points pt 7 ps 0.3 lc %d "
-                            "title %s",
-                        first ? "plot " : ", \\\n     ", f->name, k, using, k + 1,
+                            "title %s noenhanced",
+                        k ? ", \\\n     " : "plot ", f->name, k, using, k + 1,
                         gq(pt, qp, sizeof qp));
-                first = 0;
             }
             for (int i = 0; i < a.nk; i++) {
                 int K = a.ks[i];
@@ -1469,72 +2095,34 @@ static int fig_xent(ctx *c, figure *f)
 
 /* ---- baselines: parameter count and training loss vs gap ---- */
 
-static int base_row(ctx *c, int db, sqlite3_stmt *st, void *arg)
+/* baselines-gap rows: n_params, train_loss, gap */
+static int base_add(ctx *c, sqlite3_stmt *st, const frow *r0, ftab *t)
 {
-    ftab *t = arg;
-    double gap = col_d(st, 2), np = col_d(st, 3), tl = col_d(st, 4);
-    if (!isfinite(gap) || !(np > 0) || !(tl > 0) || !isfinite(np) || !isfinite(tl))
+    double np = col_d(st, 6), tl = col_d(st, 7);
+    if (!(np > 0) || !(tl > 0) || !isfinite(np) || !isfinite(tl))
         return SN_OK;
     frow *r = tab_add(c, t);
     if (!r)
         return c->e->code;
-    char dbuf[32];
-    const char *data = col_s(st, 0, dbuf, sizeof dbuf);
-    r->srank = data_rank(data) * c->ndb + db;
-    series_name(c, r->series, sizeof r->series, data, db);
-    r->db = db;
-    r->run = sqlite3_column_int64(st, 1);
-    r->v[0] = np, r->v[1] = tl, r->v[2] = gap;
+    *r = *r0;
+    r->v[0] = np, r->v[1] = tl, r->v[2] = col_d(st, 1);
     return SN_OK;
 }
 
 static int fig_baselines(ctx *c, figure *f)
 {
-    ftab t = {.sname = "series", .runname = "run_id", .nv = 3,
+    static const gapspec g = {"n_params > 0 and train_loss > 0", "n_params, train_loss",
+                              base_add};
+    static const gapx xs[2] = {{0, 1, "trainable parameters"},
+                               {1, 1, "training loss (cross-entropy, nats)"}};
+    ftab t = {.pname = "data", .sname = "series", .runname = "run_id", .nv = 3,
               .vname = {"n_params", "train_loss", "gap"}};
-    int rc = SN_OK;
-    for (int d = 0; d < c->ndb && !rc; d++)
-        rc = q_each(c, d, "select data, run_id, gap, n_params, train_loss from runs where "
-                          "status = 'fit' order by run_id",
-                    base_row, &t);
-    if (!rc && !t.n) {
-        long all, fit = fit_runs(c, &all);
-        why(f, "no fit network (100%% training accuracy) with a gap (%ld runs, %ld fit): run "
-               "studies/gap-fashion.json",
-            all, fit);
-        tab_free(&t);
-        return SN_OK;
-    }
-    block *b = NULL;
-    int nblk = 0;
-    FILE *gp = NULL;
-    if (!rc) {
-        snprintf(f->title, sizeof f->title,
-                 "Baselines: parameter count and training loss vs gap (%ld fit networks)", t.n);
-        rc = tab_blocks(c, &t, &b, &nblk);
-    }
-    if (!rc && !(gp = gp_begin(c, f, "One point per network at 100% training accuracy.", &t)))
-        rc = c->e->code;
-    if (!rc) {
-        gp_multiplot(gp, 2, f->title);
-        for (int p = 0; p < 2; p++) {
-            gp_panel_reset(gp);
-            double lo, hi;
-            tab_range(&t, p, NULL, &lo, &hi);
-            fprintf(gp, "set logscale x\nset title \"%s\"\nset xlabel \"%s\"\n"
-                        "set ylabel \"generalization gap (train - test accuracy)\"\n",
-                    p ? "training loss" : "parameter count",
-                    p ? "training loss (cross-entropy, nats)" : "trainable parameters");
-            gp_logtics_narrow(gp, "x", lo, hi, 1);
-            char using[32];
-            snprintf(using, sizeof using, "%d:%d", tab_col(&t, p), tab_col(&t, 2));
-            int first = 1;
-            gp_blocks(gp, f, b, nblk, NULL, using, 1, &first);
-            fprintf(gp, "\n");
-        }
-        rc = finish(c, f, &t, b, nblk, gp, 1);
-    }
-    free(b);
+    int rc = gap_figure(c, f, &g, "random_labels = 0 and n_params > 0 and train_loss > 0", &t,
+                        "Baselines: parameter count and training loss vs gap",
+                        "a parameter count and a training loss", "studies/gap-fashion.json", xs,
+                        2, 2,
+                        "One point per network at 100% training accuracy; a row of two panels "
+                        "per dataset, from the database its claim is judged on.");
     tab_free(&t);
     return rc;
 }
@@ -1553,32 +2141,46 @@ static const char *const fig_titles[F_COUNT] = {
     "Activation regions on a 2-D slice through three training points",
     "True vs random labels", "Augmentation vs none", "ReLU vs HardSigmoid",
     "Mini-batch momentum vs full-batch L-BFGS", "Jacobian norm vs generalization gap",
-    "Transitions vs generalization gap", "Per-point Jacobian norm vs cross-entropy",
-    "Cross-entropy bounds", "Parameter count and training loss vs generalization gap"};
+    "Transitions per hidden neuron vs generalization gap",
+    "Per-point Jacobian norm vs cross-entropy", "Cross-entropy bounds",
+    "Parameter count and training loss vs generalization gap"};
 
-/* A short label for a database path: the file name without .db, with only
- * letters, digits and . _ + - kept. */
-static void db_label(char *out, size_t n, const char *path, int i)
+/* The file name of path (after the last '/') through safe_copy; strip: without
+ * a trailing ".db". "db<i+1>" when nothing is left. */
+static void db_label(char *out, size_t n, const char *path, int i, int strip)
 {
     const char *s = path ? strrchr(path, '/') : NULL;
     s = s ? s + 1 : path ? path : "";
     size_t len = strlen(s);
-    if (len > 3 && !strcmp(s + len - 3, ".db"))
+    if (strip && len > 3 && !strcmp(s + len - 3, ".db"))
         len -= 3;
-    size_t j = 0;
-    for (size_t k = 0; k < len && j + 1 < n; k++) {
-        char ch = s[k];
-        int okc = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '+' || ch == '-';
-        out[j++] = okc ? ch : '_';
-    }
-    out[j] = 0;
-    if (!j)
+    safe_copy(s, len, out, n);
+    if (!out[0])
         snprintf(out, n, "db%d", i + 1);
+}
+
+/* meta.spec_name of db, malloc'd ("" when absent). */
+static char *db_spec(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    const char *v = NULL;
+    if (sqlite3_prepare_v2(db, "select value from meta where key = 'spec_name'", -1, &st,
+                           NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = (const char *)sqlite3_column_text(st, 0);
+    char *s = strdup(v ? v : "");
+    sqlite3_finalize(st);
+    return s;
 }
 
 int figures_draw(struct sqlite3 *const *dbs, const char *const *names, int ndb,
                  const char *outdir, const char *slice_png, figure **out, int *nfig, sn_err *e)
+{
+    return figures_draw_ex(dbs, names, ndb, outdir, slice_png, NULL, out, nfig, e);
+}
+
+int figures_draw_ex(struct sqlite3 *const *dbs, const char *const *names, int ndb,
+                    const char *outdir, const char *slice_png, const figure_opts *o,
+                    figure **out, int *nfig, sn_err *e)
 {
     *out = NULL;
     *nfig = 0;
@@ -1591,15 +2193,22 @@ int figures_draw(struct sqlite3 *const *dbs, const char *const *names, int ndb,
         return err_set(e, SN_EIO, "cannot write figures to %s: not a directory", outdir);
     if (access(outdir, W_OK | X_OK))
         return err_set(e, SN_EIO, "cannot write figures to %s: %s", outdir, strerror(errno));
+    int nd1 = ndb ? ndb : 1;
     figure *figs = calloc(F_COUNT, sizeof *figs);
-    char(*label)[48] = calloc(ndb ? ndb : 1, sizeof *label);
-    if (!figs || !label) {
-        free(figs), free(label);
-        return err_set(e, SN_ENOMEM, "out of memory for figures");
+    char(*label)[48] = calloc(nd1, sizeof *label);
+    char(*file)[64] = calloc(nd1, sizeof *file);
+    const char **spec = calloc(nd1, sizeof *spec);
+    an_protocol *proto = calloc(nd1, sizeof *proto);
+    int rc = figs && label && file && spec && proto ? SN_OK
+                                                    : err_set(e, SN_ENOMEM, "out of memory for figures");
+    for (int d = 0; d < ndb && !rc; d++) {
+        db_label(label[d], sizeof label[d], names[d], d, 1);
+        db_label(file[d], sizeof file[d], names[d], d, 0);
+        if (!(spec[d] = db_spec(dbs[d])))
+            rc = err_set(e, SN_ENOMEM, "out of memory for figures");
+        proto[d] = an_db_protocol(dbs[d]);
     }
-    for (int d = 0; d < ndb; d++)
-        db_label(label[d], sizeof label[d], names[d], d);
-    for (int d = 0; d < ndb; d++)   /* equal stems (a/runs.db, b/runs.db): number them */
+    for (int d = 0; d < ndb && !rc; d++)   /* equal stems (a/runs.db, b/runs.db): number them */
         for (int d2 = 0; d2 < d; d2++)
             if (!strcmp(label[d], label[d2])) {
                 char tmp[48];
@@ -1607,8 +2216,7 @@ int figures_draw(struct sqlite3 *const *dbs, const char *const *names, int ndb,
                 memcpy(label[d], tmp, sizeof tmp);
                 break;
             }
-    ctx c = {dbs, names, ndb, label, outdir, e};
-    int rc = SN_OK;
+    ctx c = {dbs, names, ndb, label, file, spec, proto, o && o->all_networks, outdir, e};
     for (int i = 0; i < F_COUNT && !rc; i++) {
         figure *f = &figs[i];
         snprintf(f->name, sizeof f->name, "%s", fig_names[i]);
@@ -1629,7 +2237,9 @@ int figures_draw(struct sqlite3 *const *dbs, const char *const *names, int ndb,
         if (!rc && !f->ok && !f->why[0])
             why(f, "no data");
     }
-    free(label);
+    for (int d = 0; spec && d < ndb; d++)
+        free((char *)spec[d]);
+    free(spec), free(proto), free(file), free(label);
     if (rc) {
         free(figs);
         return rc;
