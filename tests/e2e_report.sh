@@ -211,4 +211,13 @@ expect_fail report-junk "junk.db" $SENSI report "$T/junk.db" -o "$T/x"
 expect_fail analyze-none "expected one or more databases" $SENSI analyze
 expect_fail report-slice "cannot read" $SENSI report "$T/a.db" -o "$T/x" --slice "$T/nope.png"
 
+
+# --all-networks: the label-noise networks appear in the gap figure, by default not
+$SENSI report "$T/a.db" -o "$T/rep-all" --all-networks --bootstrap 50 -q >/dev/null 2>"$T/err" || bad report-all-networks "$(cat "$T/err")"
+if grep -q "label noise" "$T/rep-all/jacobian-gap.dat" 2>/dev/null && ! grep -q "label noise" "$T/rep/jacobian-gap.dat" 2>/dev/null; then
+    ok report-all-networks
+else
+    bad report-all-networks "label-noise series: $(grep -c 'label noise' "$T/rep-all/jacobian-gap.dat" 2>&1) with the option, $(grep -c "label noise" "$T/rep/jacobian-gap.dat" 2>&1) without"
+fi
+
 [ $FAILS -eq 0 ] || exit 1

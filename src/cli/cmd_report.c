@@ -34,6 +34,9 @@ static void usage(FILE *f)
 "\n"
 "  -o, --output DIR     report directory (created if absent) [required]\n"
 "  --slice PNG          the region-slice image (from `sensi slice`) to include\n"
+"  --all-networks       figures also draw other databases' networks, label-noise\n"
+"                       networks and those of the other protocol (own series);\n"
+"                       by default each shows only its claim's population\n"
 "  --bootstrap N        bootstrap resamples for the intervals [1000]\n"
 "  --seed S             bootstrap seed [1]\n"
 "  --title T            page title [Sensitivity and generalization]\n"
@@ -386,8 +389,10 @@ int cmd_report(int argc, char **argv)
     static const struct option lo[] = {{"output", 1, 0, 'o'}, {"slice", 1, 0, 'S'},
                                        {"bootstrap", 1, 0, 'b'}, {"seed", 1, 0, 's'},
                                        {"title", 1, 0, 't'}, {"quiet", 0, 0, 'q'},
+                                       {"all-networks", 0, 0, 'A'},
                                        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *dir = NULL, *slice = NULL, *title = "Sensitivity and generalization";
+    figure_opts fo = {0};
     long reps = 1000;
     uint64_t seed = 1;
     int quiet = 0, c;
@@ -396,6 +401,7 @@ int cmd_report(int argc, char **argv)
         switch (c) {
         case 'o': dir = optarg; break;
         case 'S': slice = optarg; break;
+        case 'A': fo.all_networks = 1; break;
         case 'b': reps = parse_long("--bootstrap", optarg, 0, 1000000); break;
         case 's': seed = parse_u64("--seed", optarg); break;
         case 't': title = optarg; break;
@@ -434,7 +440,7 @@ int cmd_report(int argc, char **argv)
     }
     figure *fig = NULL;
     int nfig = 0;
-    if (figures_draw(dbs, (const char *const *)paths, nd, dir, slice, &fig, &nfig, &e))
+    if (figures_draw_ex(dbs, (const char *const *)paths, nd, dir, slice, &fo, &fig, &nfig, &e))
         die("report: %s", e.msg);
     for (int i = 0; i < nd; i++)
         store_close(st[i]);
