@@ -220,4 +220,44 @@ else
     bad report-all-networks "label-noise series: $(grep -c 'label noise' "$T/rep-all/jacobian-gap.dat" 2>&1) with the option, $(grep -c "label noise" "$T/rep/jacobian-gap.dat" 2>&1) without"
 fi
 
+
+# outputs are written atomically and never through links: links planted at
+# every output name are replaced, their targets untouched
+mkdir -p "$T/links"
+for f in jacobian-gap.svg jacobian-gap.png jacobian-gap.dat jacobian-gap.gp index.html report.json; do
+    echo keep >"$T/victim-$f"
+    ln -s "$T/victim-$f" "$T/links/$f"
+done
+$SENSI report "$T/a.db" -o "$T/links" --bootstrap 50 -q >/dev/null 2>"$T/err" || bad report-links "$(cat "$T/err")"
+why=""
+for f in jacobian-gap.svg jacobian-gap.png jacobian-gap.dat jacobian-gap.gp index.html report.json; do
+    [ "$(cat "$T/victim-$f")" = keep ] || why="$why $f followed;"
+    [ -f "$T/links/$f" ] && [ ! -L "$T/links/$f" ] && [ -s "$T/links/$f" ] || why="$why $f not a regular file;"
+done
+[ -z "$why" ] && ok report-no-follow || bad report-no-follow "$why"
+# gnuplot failing after it opened its output leaves no empty drawing, no
+# temporary file: a gnuplot that errs right after each `set output`
+mkdir -p "$T/fakebin"
+cat >"$T/fakebin/gnuplot" <<'SH'
+#!/bin/sh
+n=$#; i=0; args=""
+for a; do
+    i=$((i + 1))
+    if [ $i -lt $n ]; then args="$args '$(printf %s "$a" | sed "s/'/'\\\\''/g")'"; else s=$a; fi
+done
+sed 's/^\(set output .*\)$/\1\nplot undefined_function_xyz(x)/' "$s" >"$s.broken"
+eval "exec /usr/bin/gnuplot $args \"\$s.broken\""
+SH
+chmod +x "$T/fakebin/gnuplot"
+cp -r "$T/rep" "$T/rep-fail"
+PATH="$T/fakebin:$PATH" $SENSI report "$T/a.db" -o "$T/rep-fail" --bootstrap 50 -q >/dev/null 2>"$T/err"
+rc=$?
+empty=$(find "$T/rep-fail" -name '*.svg' -size 0 -o -name '*.png' -size 0 | head -3)
+tmps=$(find "$T/rep-fail" -name '*.tmp.*' | head -3)
+if [ $rc -eq 2 ] && grep -q "gnuplot failed" "$T/err" && [ -z "$empty" ] && [ -z "$tmps" ]; then
+    ok report-failed-gnuplot-clean
+else
+    bad report-failed-gnuplot-clean "exit $rc, empty: $empty, temporaries: $tmps, $(cat "$T/err")"
+fi
+
 [ $FAILS -eq 0 ] || exit 1

@@ -199,7 +199,8 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
     if (!tmp)
         return err_set(e, SN_ENOMEM, "%s: out of memory", path);
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    unlink(tmp); /* a stale one of an earlier process of this pid, or a planted link */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
     if (fd < 0) {
         int rc = err_set(e, SN_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         free(tmp);
@@ -247,4 +248,45 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
     }
     free(tmp);
     return SN_OK;
+}
+
+FILE *file_create_atomic(const char *path, char *tmp, size_t tmplen, sn_err *e)
+{
+    if (snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid()) >= (int)tmplen) {
+        err_set(e, SN_EARG, "%s: path too long", path);
+        return NULL;
+    }
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        err_set(e, SN_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+    }
+    return f;
+}
+
+int file_commit_atomic(FILE *f, const char *tmp, const char *path, sn_err *e)
+{
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    int err = errno;
+    if (fclose(f) != 0 && !bad)
+        bad = 1, err = errno;
+    if (!bad && rename(tmp, path) != 0)
+        bad = 1, err = errno;
+    if (bad) {
+        unlink(tmp);
+        return err_set(e, SN_EIO, "cannot write %s: %s", path, strerror(err));
+    }
+    return SN_OK;
+}
+
+void file_abort_atomic(FILE *f, const char *tmp)
+{
+    if (f)
+        fclose(f);
+    unlink(tmp);
 }

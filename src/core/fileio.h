@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <stdio.h>
+
 #include "err.h"
 
 /* Read the whole file at path into a fresh buffer (*buf, *len; caller frees
@@ -39,5 +41,15 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
 
 /* 1 if path names an existing regular file, else 0. */
 int file_exists(const char *path);
+
+/* Streamed atomic writes: file_create_atomic opens PATH.tmp.PID (tmp, its
+ * name, receives it; never through an existing file or link: a stale one is
+ * removed, then created exclusively without following links) for writing;
+ * file_commit_atomic flushes, fsyncs, closes and renames it onto path (a
+ * link at path is replaced, not followed); on any failure the temporary is
+ * removed and path is untouched. file_abort_atomic closes and removes it. */
+FILE *file_create_atomic(const char *path, char *tmp, size_t tmplen, sn_err *e);
+int file_commit_atomic(FILE *f, const char *tmp, const char *path, sn_err *e);
+void file_abort_atomic(FILE *f, const char *tmp);
 
 #endif

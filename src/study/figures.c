@@ -71,6 +71,7 @@ typedef struct ctx {
     int all;           /* figure_opts.all_networks */
     const char *outdir;
     sn_err *e;
+    char gp_tmp[1100];  /* the temporary name of the script being written */
 } ctx;
 
 static int db_fail(ctx *c, int db, const char *what)
@@ -301,19 +302,15 @@ static void path_of(char *buf, size_t n, const char *dir, const char *name, cons
     snprintf(buf, n, "%s/%s.%s", dir, name, ext);
 }
 
-static int write_fail(ctx *c, const char *path)
-{
-    return err_set(c->e, SN_EIO, "cannot write %s: %s", path, strerror(errno));
-}
 
 /* Write t (sorted, cut into blocks) as outdir/<name>.dat. */
 static int tab_write(ctx *c, const figure *f, const ftab *t, const block *b, int nb)
 {
-    char path[1024];
+    char path[1024], tmp[1100];
     path_of(path, sizeof path, c->outdir, f->name, "dat");
-    FILE *fp = fopen(path, "w");
+    FILE *fp = file_create_atomic(path, tmp, sizeof tmp, c->e);
     if (!fp)
-        return write_fail(c, path);
+        return c->e ? c->e->code : SN_EIO;
     fprintf(fp, "#");
     const char *sep = " ";
     if (t->pname)
@@ -352,13 +349,7 @@ static int tab_write(ctx *c, const figure *f, const ftab *t, const block *b, int
             fprintf(fp, "\n");
         }
     }
-    if (fflush(fp) || ferror(fp)) {
-        fclose(fp);
-        return write_fail(c, path);
-    }
-    if (fclose(fp))
-        return write_fail(c, path);
-    return SN_OK;
+    return file_commit_atomic(fp, tmp, path, c->e);
 }
 
 /* Column number (1-based, for gnuplot's `using`) of value j of t. */
@@ -377,11 +368,9 @@ static FILE *gp_begin_size(ctx *c, const figure *f, const char *what, const ftab
 {
     char path[1024];
     path_of(path, sizeof path, c->outdir, f->name, "gp");
-    FILE *fp = fopen(path, "w");
-    if (!fp) {
-        write_fail(c, path);
+    FILE *fp = file_create_atomic(path, c->gp_tmp, sizeof c->gp_tmp, c->e);
+    if (!fp)
         return NULL;
-    }
     char ct[sizeof f->title + 3];
     fprintf(fp, "# %s.gp: %s.\n", f->name, gcomment(f->title, ct, sizeof ct));
     fprintf(fp, "# %s\n", what);
@@ -404,18 +393,21 @@ static FILE *gp_begin_size(ctx *c, const figure *f, const char *what, const ftab
     fprintf(fp, ")\n# and draws %s.svg and %s.png; restyle by editing this file and running\n"
                 "# `gnuplot %s.gp` in its directory.\n\n",
             f->name, f->name, f->name);
+    /* sensi draws to temporary names (-e "sensi_out='...'") and renames them
+     * into place; run by hand the script draws <name>.svg and <name>.png */
+    fprintf(fp, "if (!exists(\"sensi_out\")) sensi_out = \"%s\"\n", f->name);
     fprintf(fp, "do for [fmt in \"svg png\"] {\n"
                 "if (fmt eq \"svg\") {\n"
                 "    set terminal svg size %d,%d dynamic enhanced font \"sans,12\"\n"
                 "} else {\n"
                 "    set terminal pngcairo size %d,%d enhanced font \"sans,12\"\n"
                 "}\n"
-                "set output \"%s.\".fmt\n"
+                "set output sensi_out.\".\".fmt\n"
                 "set datafile separator \"\\t\"\n"
                 "set grid lc rgb \"#e0e0e0\"\n"
                 "set key top left box opaque font \",10\" samplen 1.5\n"
                 "set title font \",11\"\n",
-            w, h, w, h, f->name);
+            w, h, w, h);
     return fp;
 }
 
@@ -431,13 +423,7 @@ static int gp_end(ctx *c, const figure *f, FILE *fp, int multiplot)
     fprintf(fp, "unset output\nreset\n}\n");
     char path[1024];
     path_of(path, sizeof path, c->outdir, f->name, "gp");
-    if (fflush(fp) || ferror(fp)) {
-        fclose(fp);
-        return write_fail(c, path);
-    }
-    if (fclose(fp))
-        return write_fail(c, path);
-    return SN_OK;
+    return file_commit_atomic(fp, c->gp_tmp, path, c->e);
 }
 
 /* A page of rows x cols panels under title (noenhanced: titles name
@@ -561,10 +547,32 @@ static void tab_range(const ftab *t, int j, const char *panel, double *lo, doubl
 
 /* ---- running gnuplot ---- */
 
+/* Remove (k 0) or rename into place (k 1) the drawings gnuplot wrote to
+ * their temporary names; 0, or the errno of a failed rename. */
+static int drawings(ctx *c, const figure *f, const char *base, int keep)
+{
+    int err = 0;
+    for (int k = 0; k < 2; k++) {
+        char from[1200], to[1024];
+        snprintf(from, sizeof from, "%s/%s.%s", c->outdir, base, k ? "png" : "svg");
+        path_of(to, sizeof to, c->outdir, f->name, k ? "png" : "svg");
+        if (!keep)
+            unlink(from);
+        else if (rename(from, to) && !err)
+            err = errno;
+    }
+    return err;
+}
+
 static int run_gnuplot(ctx *c, const figure *f)
 {
-    char script[64];
+    char script[64], base[96], setout[160];
     snprintf(script, sizeof script, "%s.gp", f->name);
+    /* gnuplot draws to temporary names (never through a link at the final
+     * name, never a half-written file there), renamed in when it succeeded */
+    snprintf(base, sizeof base, "%s.tmp.%ld", f->name, (long)getpid());
+    snprintf(setout, sizeof setout, "sensi_out='%s'", base);
+    drawings(c, f, base, 0);
     for (int k = 0; k < 2; k++) {  /* a failed run must not leave old drawings behind */
         char p[1024];
         path_of(p, sizeof p, c->outdir, f->name, k ? "png" : "svg");
@@ -592,7 +600,7 @@ static int run_gnuplot(ctx *c, const figure *f)
         if (chdir(c->outdir))
             er = errno;
         else
-            execlp("gnuplot", "gnuplot", script, (char *)NULL);
+            execlp("gnuplot", "gnuplot", "-e", setout, script, (char *)NULL);
         if (!er)
             er = errno;
         if (write(ep[1], &er, sizeof er) < 0)
@@ -643,10 +651,18 @@ static int run_gnuplot(ctx *c, const figure *f)
     char *msg = tail;
     while (*msg == ' ')
         msg++;
-    if (!WIFEXITED(st) || WEXITSTATUS(st))
+    if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+        drawings(c, f, base, 0);
         return err_set(c->e, SN_EIO, "gnuplot failed on %s/%s (%s %d): %s", c->outdir, script,
                        WIFEXITED(st) ? "exit status" : "signal",
                        WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), *msg ? msg : "no message");
+    }
+    int err = drawings(c, f, base, 1);
+    if (err) {
+        drawings(c, f, base, 0);
+        return err_set(c->e, SN_EIO, "cannot write the drawings of %s in %s: %s", f->name,
+                       c->outdir, strerror(err));
+    }
     for (int k = 0; k < 2; k++) {
         char p[1024];
         path_of(p, sizeof p, c->outdir, f->name, k ? "png" : "svg");
@@ -665,7 +681,7 @@ static int finish(ctx *c, figure *f, const ftab *t, const block *b, int nb, FILE
 {
     int rc = tab_write(c, f, t, b, nb);
     if (rc) {
-        fclose(gp);
+        file_abort_atomic(gp, c->gp_tmp);
         return rc;
     }
     if ((rc = gp_end(c, f, gp, multiplot)) || (rc = run_gnuplot(c, f)))
@@ -2216,7 +2232,7 @@ int figures_draw_ex(struct sqlite3 *const *dbs, const char *const *names, int nd
                 memcpy(label[d], tmp, sizeof tmp);
                 break;
             }
-    ctx c = {dbs, names, ndb, label, file, spec, proto, o && o->all_networks, outdir, e};
+    ctx c = {dbs, names, ndb, label, file, spec, proto, o && o->all_networks, outdir, e, ""};
     for (int i = 0; i < F_COUNT && !rc; i++) {
         figure *f = &figs[i];
         snprintf(f->name, sizeof f->name, "%s", fig_names[i]);
