@@ -610,6 +610,11 @@ static const bad_case BAD[] = {
                          "\"sensi.d\":\"3\",\"sensi.k\":\"2\",\"sensi.bias\":\"1\"}," T_W0 "," T_B0
                          "," T_W1 "," T_B1),
      56, "sensi.sigma_w2 = 'nan' is not a finite number"},
+    /* a key twice inside the sensi.config JSON string */
+    {"duplicate config key", HDR("\"__metadata__\":{\"sensi.config\":\"{\\\"seed\\\":\\\"1\\\","
+                                 "\\\"seed\\\":\\\"2\\\"}\","
+                                 MD_BODY("relu", "2", "2", "1") "}," T_W0 "," T_B0 "," T_W1 "," T_B1),
+     56, "sensi.config has the key 'seed' twice"},
     {"sigma_b2 negative", HDR("\"__metadata__\":{\"sensi.sigma_b2\":\"-1\","
                               MD_BODY("relu", "2", "2", "1") "}," T_W0 "," T_B0 "," T_W1 "," T_B1),
      56, "sensi.sigma_b2 = -1 out of range"},

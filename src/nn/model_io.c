@@ -25,6 +25,8 @@
  * pickle and no code execution. */
 #include "model_io.h"
 
+#include "../core/json.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -831,6 +833,22 @@ int model_load_buffer(const unsigned char *buf, size_t len, const char *name, ml
                             "byte %td (only space padding is allowed)",
                        p - (const char *)h);
         }
+    /* sensi.config is JSON inside a metadata string: a key twice there is
+     * refused as in the header (load_parsed) */
+    const cJSON *mdj = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+    const cJSON *cfg = mdj ? cJSON_GetObjectItemCaseSensitive(mdj, "sensi.config") : NULL;
+    if (cJSON_IsString(cfg)) {
+        cJSON *cj = cJSON_Parse(cfg->valuestring);
+        const char *d2 = cj ? json_duplicate_key(cj) : NULL;
+        char key[64] = "";
+        if (d2)
+            snprintf(key, sizeof key, "%s", d2);
+        cJSON_Delete(cj);
+        if (key[0]) {
+            cJSON_Delete(root);
+            return bad(&cx, "metadata sensi.config has the key '%s' twice", key);
+        }
+    }
     model_meta md = {0};
     int rc = load_parsed(&cx, root, h + n, len - 8 - (size_t)n, m, &md);
     cJSON_Delete(root);
