@@ -7,6 +7,7 @@
 #include "analysis.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -61,26 +62,72 @@ static int cmp_keyed(const void *p, const void *q)
 
 /* config (parsed) printed with keys drop[], drop1 and "seed" removed, plus
  * "|r<replicate>"; malloc'd, NULL for no config or no memory. */
+/* A config value as text for comparing keys (equal values, equal text):
+ * numbers by one %.17g (cJSON's printer round-trips each number through
+ * sscanf, which dominated the analysis of large databases); malloc'd. */
+static char *value_text(const cJSON *it)
+{
+    char b[40];
+    if (cJSON_IsNumber(it)) {
+        snprintf(b, sizeof b, "%.17g", it->valuedouble);
+        return strdup(b);
+    }
+    if (cJSON_IsString(it)) {
+        size_t n = strlen(it->valuestring);
+        char *s = malloc(n + 2);
+        if (s)
+            s[0] = '"', memcpy(s + 1, it->valuestring, n + 1);
+        return s;
+    }
+    if (cJSON_IsTrue(it) || cJSON_IsFalse(it) || cJSON_IsNull(it))
+        return strdup(cJSON_IsTrue(it) ? "true" : cJSON_IsFalse(it) ? "false" : "null");
+    return cJSON_PrintUnformatted(it);
+}
+
+static int dropped(const char *key, const char *const *drop, const char *drop1)
+{
+    if (!strcmp(key, "seed") || (drop1 && !strcmp(key, drop1)))
+        return 1;
+    for (int i = 0; drop && drop[i]; i++)
+        if (!strcmp(key, drop[i]))
+            return 1;
+    return 0;
+}
+
+/* config (parsed) as a key: every member but drop[], drop1 and "seed", as
+ * name=value separated by \x1f, then "|r<replicate>"; malloc'd, NULL for no
+ * config or no memory. */
 static char *config_key(const cJSON *config, const char *const *drop, const char *drop1,
                         int replicate)
 {
-    cJSON *c = config ? cJSON_Duplicate(config, 1) : NULL;
-    if (!c)
+    if (!config)
         return NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(c, "seed");
-    for (int i = 0; drop && drop[i]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(c, drop[i]);
-    if (drop1)
-        cJSON_DeleteItemFromObjectCaseSensitive(c, drop1);
-    char *s = cJSON_PrintUnformatted(c);
-    cJSON_Delete(c);
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 24;
-    char *k = malloc(n);
+    size_t cap = 256, n = 0;
+    char *k = malloc(cap);
+    for (const cJSON *it = config->child; it && k; it = it->next) {
+        if (!it->string || dropped(it->string, drop, drop1))
+            continue;
+        char *v = value_text(it);
+        if (!v) {
+            free(k);
+            return NULL;
+        }
+        size_t need = n + strlen(it->string) + strlen(v) + 3;
+        if (need + 24 > cap) {
+            while (need + 24 > cap)
+                cap *= 2;
+            char *q = realloc(k, cap);
+            if (!q) {
+                free(v), free(k);
+                return NULL;
+            }
+            k = q;
+        }
+        n += sprintf(k + n, "%s=%s\x1f", it->string, v);
+        free(v);
+    }
     if (k)
-        snprintf(k, n, "%s|r%d", s, replicate);
-    free(s);
+        snprintf(k + n, cap - n, "|r%d", replicate);
     return k;
 }
 
@@ -370,115 +417,181 @@ static void corr_stat(stats_fn f, corr_data *d, const int *cluster, int reps, ui
     free(all);
     d->noise = 1;
     rng_seed(&d->r, seed ^ 0x5bd1e995u);
-    boot_stat(f, d, cluster, d->n, reps, seed, 0, out, p, lo90, hi90);
+    if (reps > 0)
+        boot_stat(f, d, cluster, d->n, reps, seed, 0, out, p, lo90, hi90);
     out->v = v;  /* boot_stat's estimate had noise on */
     d->noise = 0;
 }
 
-/* The JSON text of key in a parsed config (malloc'd; NULL if absent). */
-static char *axis_value(const cJSON *config, const char *key)
+
+static int cmp_keyed_val(const void *p, const void *q)
 {
-    const cJSON *v = config ? cJSON_GetObjectItemCaseSensitive(config, key) : NULL;
-    return v ? cJSON_PrintUnformatted(v) : NULL;
+    const keyed *a = p, *b = q;
+    return strcmp(a->key, b->key);
 }
 
 /* Group ids for the granulated coefficient: for every config key that varies
  * among the networks, networks equal in every other key (seed aside; for
  * "opt" also eps, for "act" also sigma_w2, whose defaults follow them) and in
- * the replicate share a group; groups whose members do not differ in the
- * axis are left out. group (A, n) malloc'd; *A axes. */
-static int make_groups(const netrow *r, const int *sel, int n, int **group, int *A,
+ * the replicate share a group. group (A, n) and vid (A, n: the id of each
+ * network's value on the axis; a missing key gets an id of its own)
+ * malloc'd; *A axes. Computed once per dataset: drop_uniform then leaves
+ * out, for any subset, the groups whose members do not differ in the axis. */
+static int make_groups(const netrow *r, const int *sel, int n, int **group, int **vid, int *A,
                        char (*names)[AN_AXIS_LEN], sn_err *e)
 {
     *group = NULL;
+    *vid = NULL;
     *A = 0;
     if (n < 2)
         return SN_OK;
-    cJSON **cj = calloc(n, sizeof *cj); /* each network's config, parsed once */
-    char **val = calloc(n, sizeof *val);  /* its value on the current axis */
-    if (!cj || !val) {
-        free(cj), free(val);
+    /* the keys of the configs (their union, first seen first) and each
+     * network's value of each, printed once: vals (n, nk), NULL if absent */
+    enum { MAXK = 64 };
+    char *keys[MAXK];
+    int nk = 0;
+    char **vals = calloc((size_t)n * MAXK, sizeof *vals);
+    if (!vals)
         return err_set(e, SN_ENOMEM, "out of memory for groups");
-    }
-    for (int i = 0; i < n; i++)
-        cj[i] = cJSON_Parse(r[sel[i]].cfg);
-    const char *axes[64];
-    int na = 0;
-    for (cJSON *it = cj[0] ? cj[0]->child : NULL; it && na < 64; it = it->next) {
-        /* the seed is no axis; nor is label noise (Jiang et al. 2020 vary
-         * optimisation and architecture only): networks of other noise levels
-         * fall into other groups through the key */
-        if (!strcmp(it->string, "seed") || !strcmp(it->string, "random_labels"))
-            continue;
-        char *v0 = cJSON_PrintUnformatted(it);
-        int varies = 0;
-        for (int i = 1; i < n && !varies && v0; i++) {
-            char *s = axis_value(cj[i], it->string);
-            varies = !s || strcmp(s, v0);
-            free(s);
+    int rc = SN_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        cJSON *cj = cJSON_Parse(r[sel[i]].cfg);
+        for (cJSON *it = cj ? cj->child : NULL; it && !rc; it = it->next) {
+            int j = 0;
+            while (j < nk && strcmp(keys[j], it->string))
+                j++;
+            if (j == nk) {
+                if (nk == MAXK)
+                    continue; /* more keys than any config has: ignored */
+                if (!(keys[nk] = strdup(it->string))) {
+                    rc = err_set(e, SN_ENOMEM, "out of memory for groups");
+                    break;
+                }
+                nk++;
+            }
+            vals[(size_t)i * MAXK + j] = value_text(it);
         }
-        free(v0);
+        cJSON_Delete(cj);
+    }
+    /* axes: keys whose value varies; the seed is no axis, nor is label noise
+     * (Jiang et al. 2020 vary optimisation and architecture only): networks
+     * of other noise levels fall into other groups through the key */
+    int axes[MAXK], na = 0;
+    for (int j = 0; j < nk && !rc; j++) {
+        if (!strcmp(keys[j], "seed") || !strcmp(keys[j], "random_labels"))
+            continue;
+        const char *v0 = vals[j];
+        int varies = 0;
+        for (int i = 1; i < n && !varies; i++) {
+            const char *v = vals[(size_t)i * MAXK + j];
+            varies = !v || !v0 || strcmp(v, v0);
+        }
         if (varies) {
-            snprintf(names[na], AN_AXIS_LEN, "%s", it->string);
-            axes[na++] = it->string;
+            snprintf(names[na], AN_AXIS_LEN, "%s", keys[j]);
+            axes[na++] = j;
         }
     }
     int *g = malloc(sizeof(int) * (size_t)(na > 0 ? na : 1) * n);
+    int *vd = malloc(sizeof(int) * (size_t)(na > 0 ? na : 1) * n);
     keyed *k = malloc(sizeof(keyed) * n);
-    int rc = (!g || !k) ? err_set(e, SN_ENOMEM, "out of memory for groups") : SN_OK;
+    if (!rc && (!g || !vd || !k))
+        rc = err_set(e, SN_ENOMEM, "out of memory for groups");
     for (int a = 0; !rc && a < na; a++) {
+        int ax = axes[a];
         /* keys whose defaults follow this axis vary with it */
-        const char *comp[2] = {!strcmp(axes[a], "opt")   ? "eps"
-                               : !strcmp(axes[a], "act") ? "sigma_w2"
-                                                         : NULL,
-                               NULL};
-        for (int i = 0; i < n; i++) {
-            k[i].key = config_key(cj[i], comp, axes[a], r[sel[i]].rep);
-            k[i].side = 0;
-            k[i].id = i;
-            val[i] = axis_value(cj[i], axes[a]);
+        const char *comp = !strcmp(keys[ax], "opt") ? "eps"
+                           : !strcmp(keys[ax], "act") ? "sigma_w2"
+                                                      : NULL;
+        /* the group key: every other key's value (seed aside) and the replicate */
+        for (int i = 0; i < n && !rc; i++) {
+            size_t len = 32;
+            for (int j = 0; j < nk; j++) {
+                const char *v = vals[(size_t)i * MAXK + j];
+                len += strlen(keys[j]) + (v ? strlen(v) : 1) + 3;
+            }
+            char *key = malloc(len), *p = key;
+            if (!key) {
+                rc = err_set(e, SN_ENOMEM, "out of memory for groups");
+                for (int t = 0; t < i; t++)
+                    free(k[t].key);
+                break;
+            }
+            for (int j = 0; j < nk; j++) {
+                if (j == ax || !strcmp(keys[j], "seed") || (comp && !strcmp(keys[j], comp)))
+                    continue;
+                const char *v = vals[(size_t)i * MAXK + j];
+                p += sprintf(p, "%s=%s\x1f", keys[j], v ? v : "\x1e");
+            }
+            sprintf(p, "|r%d", r[sel[i]].rep);
+            k[i] = (keyed){key, 0, i, 0};
         }
+        if (rc)
+            break;
         qsort(k, n, sizeof *k, cmp_keyed);
         int gid = 0;
         for (int i = 0; i < n; i++) {
-            if (i > 0 && (!k[i].key || !k[i - 1].key || strcmp(k[i].key, k[i - 1].key)))
+            if (i > 0 && strcmp(k[i].key, k[i - 1].key))
                 gid++;
-            g[(size_t)a * n + k[i].id] = k[i].key ? gid : -1;
+            g[(size_t)a * n + k[i].id] = gid;
         }
-        /* a group whose members all share the axis value (repeats of one
-         * config, e.g. random draws) says nothing about this axis */
-        for (int i = 0; i < n;) {
-            int j = i, varies = 0;
-            const char *v0 = val[k[i].id];
-            while (j < n && k[j].key && k[i].key && !strcmp(k[j].key, k[i].key)) {
-                const char *v = val[k[j].id];
-                varies |= !v || !v0 || strcmp(v, v0);
-                j++;
-            }
-            if (j == i)
-                j = i + 1;
-            if (!varies)
-                for (int t = i; t < j; t++)
-                    g[(size_t)a * n + k[t].id] = -1;
-            i = j;
-        }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++)
             free(k[i].key);
-            free(val[i]);
-            val[i] = NULL;
+        /* value ids: equal values, equal ids */
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            char *v = vals[(size_t)i * MAXK + ax];
+            if (v)
+                k[m++] = (keyed){v, 0, i, 0};
+            else
+                vd[(size_t)a * n + i] = -2 - i; /* no value: unlike every other */
+        }
+        qsort(k, m, sizeof *k, cmp_keyed_val);
+        int v = 0;
+        for (int i = 0; i < m; i++) {
+            if (i > 0 && strcmp(k[i].key, k[i - 1].key))
+                v++;
+            vd[(size_t)a * n + k[i].id] = v;
         }
     }
     free(k);
-    for (int i = 0; i < n; i++)
-        cJSON_Delete(cj[i]);
-    free(cj), free(val);
+    for (size_t i = 0; i < (size_t)n * MAXK; i++)
+        free(vals[i]);
+    free(vals);
+    for (int j = 0; j < nk; j++)
+        free(keys[j]);
     if (rc) {
-        free(g);
+        free(g), free(vd);
         return rc;
     }
     *group = g;
+    *vid = vd;
     *A = na;
     return SN_OK;
+}
+
+/* A group whose members all share the axis value (repeats of one config,
+ * e.g. random draws) says nothing about this axis: its ids become -1.
+ * group, vid (A, n); groups are numbered < gmax; scratch (2 gmax). */
+static void drop_uniform(int *group, const int *vid, int A, int n, int gmax, int *scratch)
+{
+    int *first = scratch, *varies = scratch + gmax;
+    for (int a = 0; a < A; a++) {
+        int *g = group + (size_t)a * n;
+        const int *v = vid + (size_t)a * n;
+        for (int i = 0; i < gmax; i++)
+            first[i] = INT_MIN, varies[i] = 0;
+        for (int i = 0; i < n; i++) {
+            if (g[i] < 0)
+                continue;
+            if (first[g[i]] == INT_MIN)
+                first[g[i]] = v[i];
+            else if (first[g[i]] != v[i] || v[i] < -1)
+                varies[g[i]] = 1;
+        }
+        for (int i = 0; i < n; i++)
+            if (g[i] >= 0 && !varies[g[i]])
+                g[i] = -1;
+    }
 }
 
 
@@ -808,6 +921,23 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
         int noisy = 0;
         for (long i = d0; i < d1; i++)
             noisy |= r[i].noise > 0;
+        /* the granulated groups of the dataset's networks, once (parsing
+         * every config per metric cost minutes at 100,000 runs) */
+        int nd = (int)(d1 - d0);
+        int *gall = NULL, *vall = NULL, A = 0;
+        char names[64][AN_AXIS_LEN];
+        for (int i = 0; i < nd; i++)
+            sel[i] = (int)(d0 + i);
+        if ((rc = make_groups(r, sel, nd, &gall, &vall, &A, names, e)))
+            break;
+        int *gscr = malloc(sizeof(int) * 2 * (size_t)(nd > 0 ? nd : 1));
+        int *group = malloc(sizeof(int) * (size_t)(A > 0 ? A : 1) * (nd > 0 ? nd : 1));
+        int *vsub = malloc(sizeof(int) * (size_t)(A > 0 ? A : 1) * (nd > 0 ? nd : 1));
+        if (!gscr || !group || !vsub) {
+            free(gall), free(vall), free(gscr), free(group), free(vsub);
+            rc = err_set(e, SN_ENOMEM, "out of memory for groups");
+            break;
+        }
         /* population 1: true-label networks (the claim's); population 0, only
          * when some network had label noise: all of them */
         for (int pm = 0; !rc && pm < 2 * NMETRICS; pm++) {
@@ -830,13 +960,14 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
                 cl[i] = w->cluster;
                 allpos &= x[i] > 0;
             }
-            int *group = NULL, A = 0;
-            char names[64][AN_AXIS_LEN];
-            if ((rc = make_groups(r, sel, k, &group, &A, names, e)))
-                break;
+            for (int a = 0; a < A; a++)
+                for (int i = 0; i < k; i++) {
+                    group[(size_t)a * k + i] = gall[(size_t)a * nd + (sel[i] - d0)];
+                    vsub[(size_t)a * k + i] = vall[(size_t)a * nd + (sel[i] - d0)];
+                }
+            drop_uniform(group, vsub, A, k, nd, gscr);
             an_corr *c;
             if (push_corr(&res, &nres, &c)) {
-                free(group);
                 rc = err_set(e, SN_ENOMEM, "out of memory");
                 break;
             }
@@ -848,12 +979,19 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
             corr_data cd = {.x = x, .y = y, .xsd = xsd, .ysd = ysd, .group = group, .n = k,
                             .A = A, .bx = bx, .by = by, .blx = blx, .bx2 = bx2};
             uint64_t s = seed ^ ((uint64_t)nres * 0x9e3779b97f4a7c15ULL);
+            /* every metric gets Spearman's interval (the claims' statistic);
+             * Pearson, Kendall and the granulated coefficient get intervals
+             * for the Jacobians, point estimates for the others (each
+             * interval re-sorts every resample: at 100,000 networks they are
+             * the whole cost) */
+            int full = metrics[m].role == M_SENS;
             c->pearson_log.v = c->pearson_log.lo = c->pearson_log.hi = NAN;
             if (allpos)
-                corr_stat(f_pearson_log, &cd, cl, reps, s + 1, &c->pearson_log, NULL, NULL, NULL);
+                corr_stat(f_pearson_log, &cd, cl, full ? reps : 0, s + 1, &c->pearson_log, NULL,
+                          NULL, NULL);
             corr_stat(f_spearman, &cd, cl, reps, s + 2, &c->spearman, &c->spearman_p, &c->sp90_lo,
                       &c->sp90_hi);
-            corr_stat(f_kendall, &cd, cl, reps, s + 3, &c->kendall, NULL, NULL, NULL);
+            corr_stat(f_kendall, &cd, cl, full ? reps : 0, s + 3, &c->kendall, NULL, NULL, NULL);
             c->granulated.v = c->granulated.lo = c->granulated.hi = c->granulated_p = NAN;
             if (A > 0) {
                 double *pa = malloc(sizeof(double) * A);
@@ -871,16 +1009,16 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
                 }
                 free(pa);
                 c->granulated_axes = used;
-                if (isfinite(c->granulated.v))
+                if (isfinite(c->granulated.v) && full)
                     granulated_boot(&cd, reps, s + 4, &c->granulated, &c->granulated_p);
             }
-            free(group);
-            if (metrics[m].role != M_SENS)
+            if (strcmp(metrics[m].name, "jac_test_mean"))
                 continue;
-            /* paired comparisons: the Jacobian against every baseline and
-             * every transition metric, on the networks where both exist */
+            /* paired comparisons: the softmax Jacobian against every baseline
+             * and the normalised transitions, on the networks where both exist */
             for (int m2 = 0; !rc && m2 < NMETRICS; m2++) {
-                if (m2 == m || metrics[m2].role == M_SENS || (pop == 1 && metrics[m2].role == M_NOISE))
+                int r2 = metrics[m2].role;
+                if (m2 == m || r2 == M_SENS || r2 == M_TRANS || (pop == 1 && r2 == M_NOISE))
                     continue;
                 int k2 = 0;
                 for (int i = 0; i < k; i++) {
@@ -912,8 +1050,8 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
                 corr_stat(f_spearman_diff, &c2, cl, reps, s + 100 + m2, &cp->diff, &cp->p, NULL,
                           NULL);
             }
-            /* restore x, y for nothing further: the next metric refills them */
         }
+        free(gall), free(vall), free(gscr), free(group), free(vsub);
         d0 = d1;
     }
     for (long i = 0; i < n; i++)
