@@ -1047,6 +1047,43 @@ static void test_protocol(void **state)
     store_close(s);
 }
 
+/* the label-noise line comes from the label-noise study, the true-label
+ * claim from the gap study, whatever the order */
+static void test_noise_source(void **state)
+{
+    (void)state;
+    an_corr g = {.data = "fashion-mnist", .population = "true-labels", .metric = "jac_test_mean", .n = 96,
+                 .spearman = {0.5, 0.3, 0.6}};
+    an_corr nt = {.data = "fashion-mnist", .population = "true-labels", .metric = "jac_test_mean", .n = 12,
+                  .spearman = {0.1, -0.5, 0.6}};
+    an_corr na = {.data = "fashion-mnist", .population = "all", .metric = "jac_test_mean", .n = 36,
+                  .spearman = {0.9, 0.8, 0.95}};
+    an_corr noisy[2] = {nt, na};
+    an_db d[2];
+    memset(d, 0, sizeof d);
+    snprintf(d[0].spec, sizeof d[0].spec, "gap-mnist");
+    snprintf(d[0].path, sizeof d[0].path, "g.db");
+    d[0].corr = &g, d[0].ncorr = 1;
+    snprintf(d[1].spec, sizeof d[1].spec, "labelnoise-mnist");
+    snprintf(d[1].path, sizeof d[1].path, "n.db");
+    d[1].corr = noisy, d[1].ncorr = 2;
+    for (int order = 0; order < 2; order++) {
+        an_db two[2] = {d[order], d[1 - order]};
+        an_claim *c;
+        int n;
+        sn_err e = {0};
+        assert_int_equal(an_claims(two, 2, &c, &n, &e), SN_OK);
+        const an_claim *t = claim_of(c, n, "fashion-mnist: the Jacobian norm correlates");
+        const an_claim *x = claim_of(c, n, "fashion-mnist, label noise mixed in");
+        assert_non_null(strstr(t->population, "g.db"));
+        assert_non_null(strstr(x->population, "n.db"));
+        assert_int_equal(x->n, 36);
+        assert_non_null(strstr(x->measured, "(24 with label noise)"));
+        expect(x, CLAIM_HELD, "noise line");
+        free(c);
+    }
+}
+
 /* an_pick_source: the study made for the claim, then the most networks,
  * then the path, whatever the order */
 static void test_pick_source(void **state)
@@ -1087,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_holm_column),
         cmocka_unit_test(test_protocol),
         cmocka_unit_test(test_pick_source),
+        cmocka_unit_test(test_noise_source),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
