@@ -12,7 +12,7 @@ set -e
 cd "$(dirname "$0")/.."
 OUT=${SENSI_DEMO_OUT:-demo-out}
 mkdir -p "$OUT"
-STUDIES=${SENSI_DEMO_STUDIES:-"onoff-manifold region-slice factor-labels factor-augment factor-activation factor-optimizer gap-fashion gap-mnist per-point xent-bounds gap-cifar10 gap-cifar100"}
+STUDIES=${SENSI_DEMO_STUDIES:-"onoff-manifold region-slice factor-labels factor-augment factor-activation factor-optimizer gap-fashion gap-mnist gap-labelnoise per-point xent-bounds gap-cifar10 gap-cifar100"}
 start=$(date +%s)
 dbs=""
 for s in $STUDIES; do

@@ -34,6 +34,19 @@ PY
 done
 echo "measured: width 64 depth 3, translate: sampled(20000) $(json "$T/s.json" mean_transitions), exact $(json "$T/out" mean_transitions)"
 
+# translation loops: radius from the model's augmentation (4 without one), or --translate-shift
+$SENSI train --train-size 300 --width 32 --steps 100 --augment-shift 2 -q -o "$T/aug.safetensors" >/dev/null 2>"$T/err" \
+    || bad train-aug "$(cat "$T/err")"
+for case in "aug.safetensors::2" "m.safetensors::4" "m.safetensors:--translate-shift 3:3"; do
+    model=${case%%:*} rest=${case#*:} opt=${rest%%:*} want=${rest#*:}
+    # shellcheck disable=SC2086
+    $SENSI transitions "$T/$model" --trajectory translate --count 1 --samples 2000 $opt --csv "$T/t.csv" >/dev/null 2>"$T/err" \
+        || bad "translate-shift-$want" "$(cat "$T/err")"
+    if python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert r[0]["anchors"].endswith(" shift " + sys.argv[2]), r' "$T/t.csv" "$want"
+    then ok "translate-shift-$want"; else bad "translate-shift-$want" "$(cat "$T/t.csv")"; fi
+done
+expect_fail translate-shift-too-big "shift 28 is not in .1, 27. (images are 28x28)" $SENSI transitions "$T/m.safetensors" --trajectory translate --translate-shift 28
+
 # user anchors, polygon, profile
 $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,2 --exact --profile "$T/p.csv" >"$T/out" 2>"$T/err" \
     || bad anchors "exit $?: $(cat "$T/err")"

@@ -6,7 +6,9 @@
  * - each optimizer's update against a step computed by hand;
  * - L-BFGS reaching the minimum of a convex problem (linear softmax model)
  *   found independently by long gradient descent in double;
- * - training: fit / diverged statuses, bitwise determinism. */
+ * - training: fit / diverged statuses, bitwise determinism;
+ * - the gain-matched init variance against closed-form Gaussian moments,
+ *   hand-derived values and (tanh) Monte Carlo. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +174,117 @@ static void test_activations(void **state)
     assert_int_equal(act_parse("sigmoid", &kk, &e), SN_EARG);
     assert_non_null(strstr(e.msg, "sigmoid"));
     assert_true(act_default_sigma_w2(ACT_RELU) == 2 && act_default_sigma_w2(ACT_TANH) == 1);
+}
+
+/* ---- gain-matched init: checked by other means than the code's quadrature ----
+ * Closed forms of E[phi(h)^2] and E[phi'(h)^2], h ~ N(0, q), for the
+ * piecewise-linear activations (Gaussian moments over intervals, erfc), the
+ * fixed point by plain iteration of the length map; tanh by Monte Carlo. */
+static double ncdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+static double npdf(double x) { return exp(-0.5 * x * x) / sqrt(2 * M_PI); }
+
+static void closed_moments(act_kind a, double q, double *e2, double *d2)
+{
+    double sd = sqrt(q), c, in;
+    *e2 = *d2 = NAN;
+    switch (a) {
+    case ACT_HARDTANH: /* clip(h, -1, 1) */
+        c = 1 / sd, in = 2 * ncdf(c) - 1;
+        *e2 = q * (in - 2 * c * npdf(c)) + 2 * (1 - ncdf(c));
+        *d2 = in;
+        break;
+    case ACT_HARDSIGMOID: /* 0.2 h + 0.5 inside |h| < 2.5, 1 above, 0 below */
+        c = 2.5 / sd, in = 2 * ncdf(c) - 1;
+        *e2 = 0.04 * q * (in - 2 * c * npdf(c)) + 0.25 * in + (1 - ncdf(c));
+        *d2 = 0.04 * in;
+        break;
+    case ACT_RELU6: /* h inside (0, 6), 6 above */
+        c = 6 / sd, in = ncdf(c) - 0.5;
+        *e2 = q * (in - c * npdf(c)) + 36 * (1 - ncdf(c));
+        *d2 = in;
+        break;
+    default: fail();
+    }
+}
+
+/* chi = sw E[phi'^2] at the fixed point reached by iterating from q = 1. */
+static double closed_chi(act_kind a, double sw, double sb)
+{
+    double q = 1, e2, d2;
+    for (int it = 0; it < 200000; it++) {
+        closed_moments(a, q, &e2, &d2);
+        double qn = sw * e2 + sb;
+        if (fabs(qn - q) < 1e-14 * q) {
+            q = qn;
+            break;
+        }
+        q = qn;
+    }
+    closed_moments(a, q, &e2, &d2);
+    assert_true(fabs(sw * e2 + sb - q) < 1e-10 * q); /* converged */
+    return sw * d2;
+}
+
+static void test_gain_matched(void **state)
+{
+    (void)state;
+    /* by hand: ReLU is critical at 2 for any bias variance (chi = sw / 2 at
+     * every q); relu6, hardtanh and tanh without biases at their slope-1
+     * limits q* -> 0 (2, 1, 1) */
+    assert_true(fabs(act_gain_matched_sigma_w2(ACT_RELU, 0) - 2) < 1e-9);
+    assert_true(fabs(act_gain_matched_sigma_w2(ACT_RELU, 0.3) - 2) < 1e-9);
+    assert_true(fabs(act_gain_matched_sigma_w2(ACT_RELU6, 0) - 2) < 1e-9);
+    assert_true(fabs(act_gain_matched_sigma_w2(ACT_HARDTANH, 0) - 1) < 1e-9);
+    assert_true(fabs(act_gain_matched_sigma_w2(ACT_TANH, 0) - 1) < 1e-9);
+    /* closed forms at the returned value; 1% off must be visible */
+    struct { act_kind a; double sb; } cases[] = {
+        {ACT_HARDSIGMOID, 0}, {ACT_HARDSIGMOID, 0.5}, {ACT_HARDTANH, 0.05},
+        {ACT_HARDTANH, 0.5}, {ACT_RELU6, 0.5}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double sw = act_gain_matched_sigma_w2(cases[i].a, cases[i].sb);
+        double chi = closed_chi(cases[i].a, sw, cases[i].sb);
+        print_message("measured: gain-matched sigma_w2 %s sigma_b2 %g: %.10g "
+                      "(closed-form chi - 1 = %.1e)\n",
+                      act_name(cases[i].a), cases[i].sb, sw, chi - 1);
+        assert_true(fabs(chi - 1) < 1e-9);
+        assert_true(closed_chi(cases[i].a, 0.99 * sw, cases[i].sb) < 1 - 1e-3);
+    }
+    double hs = act_gain_matched_sigma_w2(ACT_HARDSIGMOID, 0);
+    assert_true(hs > 74.09 && hs < 74.10);
+    /* tanh with biases by Monte Carlo (the same normals every iteration) */
+    const int N = 200000;
+    const double sb = 0.5, sw = act_gain_matched_sigma_w2(ACT_TANH, sb);
+    double *z = malloc(sizeof(double) * N);
+    rng r;
+    rng_seed(&r, 3);
+    for (int i = 0; i < N; i++)
+        z[i] = rng_normal(&r);
+    double q = 1, chi = 0;
+    for (int it = 0; it < 100; it++) {
+        double m2 = 0;
+        for (int i = 0; i < N; i++) {
+            double t = tanh(sqrt(q) * z[i]);
+            m2 += t * t;
+        }
+        q = sw * m2 / N + sb;
+    }
+    for (int i = 0; i < N; i++) {
+        double t = tanh(sqrt(q) * z[i]);
+        chi += (1 - t * t) * (1 - t * t);
+    }
+    chi *= sw / N;
+    print_message("measured: gain-matched sigma_w2 tanh sigma_b2 0.5: %.6g (Monte Carlo chi %.4f)\n",
+                  sw, chi);
+    assert_true(fabs(chi - 1) < 5e-3);
+    free(z);
+    /* names */
+    act_init in;
+    sn_err e = {0};
+    assert_int_equal(act_init_parse("gain-matched", &in, &e), SN_OK);
+    assert_int_equal(in, ACT_INIT_GAIN_MATCHED);
+    assert_string_equal(act_init_name(ACT_INIT_DEFAULT), "default");
+    assert_int_equal(act_init_parse("xavier", &in, &e), SN_EARG);
+    assert_non_null(strstr(e.msg, "gain-matched"));
 }
 
 /* One update of each optimizer on w = (1, -2, 0.5) with g = (0.5, -1, 2). */
@@ -490,6 +603,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_gain_matched),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_evaluate_chunks),
         cmocka_unit_test(test_optimizer_steps),

@@ -187,7 +187,7 @@ static void test_measure(void **state)
     parse_ok("{\"name\":\"m\",\"measure\":{\"only_fit\":false,\"jacobian\":{},"
              "\"transitions\":{\"kinds\":[\"ellipse-same\",\"translate\"],\"count\":3,"
              "\"method\":\"sampled\",\"samples\":1000,\"tanh_code\":\"sign\","
-             "\"profile_bins\":12}}}",
+             "\"profile_bins\":12,\"translate_shift\":3}}}",
              NULL, &s);
     assert_int_equal(s.measure.jac_test, 1000); /* the study's default */
     assert_int_equal(s.measure.only_fit, 0);
@@ -199,7 +199,15 @@ static void test_measure(void **state)
     assert_int_equal(s.measure.samples, 1000);
     assert_int_equal(s.measure.tanh_sign, 1);
     assert_int_equal(s.measure.profile_bins, 12);
+    assert_int_equal(s.measure.translate_shift, 3);
     spec_free(&s);
+    parse_ok("{\"name\":\"m\",\"measure\":{\"transitions\":{\"kinds\":[\"translate\"]}}}", NULL,
+             &s);
+    assert_int_equal(s.measure.translate_shift, 0); /* the run's augment_shift, else 4 */
+    spec_free(&s);
+    parse_bad("{\"name\":\"m\",\"measure\":{\"transitions\":{\"kinds\":[\"translate\"],"
+              "\"translate_shift\":65}}}",
+              NULL, "translate_shift");
 }
 
 static void test_errors(void **state)
@@ -286,6 +294,59 @@ static void test_config_json(void **state)
     cJSON_Delete(s);
 }
 
+/* init: gain-matched follows act (and, with biases, sigma_b2); an explicit
+ * sigma_w2 wins; the JSON and a spec carry it. */
+static void test_config_init(void **state)
+{
+    (void)state;
+    run_config c;
+    sn_err e = {0};
+    cJSON *v = cJSON_Parse("{\"act\":\"hardsigmoid\",\"init\":\"gain-matched\","
+                           "\"sigma_b2\":0.5}");
+    run_config_defaults(&c);
+    for (cJSON *it = v->child; it; it = it->next)
+        assert_int_equal(run_config_set(&c, it->string, it, &e), SN_OK);
+    assert_int_equal(run_config_resolve(&c, &e), SN_OK);
+    /* no biases: sigma_b2 plays no part */
+    assert_true(c.net.sigma_w2 == act_gain_matched_sigma_w2(ACT_HARDSIGMOID, 0));
+    assert_true(c.net.sigma_w2 > 70);
+    cJSON *j = run_config_json(&c);
+    assert_string_equal(cJSON_GetObjectItem(j, "init")->valuestring, "gain-matched");
+    cJSON_Delete(j);
+    cJSON *b = cJSON_CreateTrue();
+    assert_int_equal(run_config_set(&c, "bias", b, &e), SN_OK);
+    cJSON_Delete(b);
+    assert_int_equal(run_config_resolve(&c, &e), SN_OK);
+    assert_true(c.net.sigma_w2 == act_gain_matched_sigma_w2(ACT_HARDSIGMOID, 0.5));
+    cJSON *x = cJSON_CreateNumber(3);
+    assert_int_equal(run_config_set(&c, "sigma_w2", x, &e), SN_OK);
+    cJSON_Delete(x);
+    assert_int_equal(run_config_resolve(&c, &e), SN_OK);
+    assert_true(c.net.sigma_w2 == 3);
+    /* default init: the activation's default */
+    run_config_defaults(&c);
+    assert_int_equal(run_config_set(&c, "act", cJSON_GetObjectItem(v, "act"), &e), SN_OK);
+    assert_int_equal(run_config_resolve(&c, &e), SN_OK);
+    assert_true(c.net.sigma_w2 == 1);
+    cJSON_Delete(v);
+    cJSON *bad = cJSON_CreateString("xavier");
+    assert_int_equal(run_config_set(&c, "init", bad, &e), SN_EARG);
+    assert_non_null(strstr(e.msg, "init: unknown init 'xavier'"));
+    cJSON_Delete(bad);
+    /* a grid over init gives both */
+    sweep_spec s;
+    parse_ok("{\"name\":\"i\",\"grid\":{\"act\":[\"relu\",\"hardsigmoid\"],"
+             "\"init\":[\"default\",\"gain-matched\"]}}",
+             NULL, &s);
+    double want[4] = {2, 2, 1, act_gain_matched_sigma_w2(ACT_HARDSIGMOID, 0)};
+    for (long id = 0; id < 4; id++) {
+        int rep;
+        assert_int_equal(spec_run(&s, id, &c, &rep, &e), SN_OK);
+        assert_true(fabs(c.net.sigma_w2 - want[id]) < 1e-12);
+    }
+    spec_free(&s);
+}
+
 static void test_result_json(void **state)
 {
     (void)state;
@@ -362,7 +423,9 @@ int main(void)
         cmocka_unit_test(test_grid_order),   cmocka_unit_test(test_union_and_paired),
         cmocka_unit_test(test_sample),       cmocka_unit_test(test_scales),
         cmocka_unit_test(test_measure),      cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_config_json),  cmocka_unit_test(test_result_json),
+        cmocka_unit_test(test_config_json),
+        cmocka_unit_test(test_config_init),
+        cmocka_unit_test(test_result_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,7 @@ static void make_config(run_config *c, long id, char hash[17])
     set_num(c, "width", 16 + id);
     set_str(c, "act", "hardtanh");
     set_bool(c, "bias", 1);
+    set_str(c, "init", "gain-matched");
     set_num(c, "sigma_b2", 0.05);
     set_str(c, "opt", "adam");
     set_num(c, "lr", 0.001 * (id + 1));
@@ -344,7 +345,7 @@ static void test_round_trip(void **state)
     sqlite3 *db = rdb(path);
     char sql[256];
     /* meta */
-    const char *meta[][2] = {{"schema_version", "2"}, {"spec_name", SPEC_A.name},
+    const char *meta[][2] = {{"schema_version", "3"}, {"spec_name", SPEC_A.name},
                              {"spec_hash", SPEC_A.hash}, {"spec_json", SPEC_A.json},
                              {"total_runs", "40"}};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
@@ -384,7 +385,9 @@ static void test_round_trip(void **state)
     expect_int(st, "width", 21);
     expect_text(st, "act", "hardtanh");
     expect_int(st, "bias", 1);
+    expect_text(st, "init", "gain-matched");
     expect_real(st, "sigma_w2", c.net.sigma_w2);
+    assert_true(fabs(c.net.sigma_w2 - act_gain_matched_sigma_w2(ACT_HARDTANH, 0.05)) < 1e-15);
     expect_real(st, "sigma_b2", 0.05);
     expect_text(st, "opt", "adam");
     expect_real(st, "lr", c.train.opt.lr);
@@ -458,7 +461,7 @@ static void test_round_trip(void **state)
     expect_int(st, "threads", 1);
     const char *fa = (const char *)sqlite3_column_text(st, col_idx(st, "finished_at"));
     assert_true(fa && strlen(fa) == 20 && fa[10] == 'T' && fa[19] == 'Z');
-    assert_int_equal(sqlite3_column_count(st), 93);
+    assert_int_equal(sqlite3_column_count(st), 94);
     sqlite3_finalize(st);
 
     /* points */
@@ -996,7 +999,7 @@ static void test_csv(void **state)
     const char *p = buf;
     char *hdr[128], *row[128];
     int nh = csv_record(&p, hdr, 128);
-    assert_int_equal(nh, 93);
+    assert_int_equal(nh, 94);
     assert_string_equal(hdr[0], "run_id");
     run_config c;
     char hash[17];
@@ -1114,7 +1117,7 @@ static void test_each_run(void **state)
     assert_int_equal(w.ids[2], 4);
     assert_int_equal(w.seed_ok, 3);
     assert_int_equal(w.nulls_ok, 3);
-    assert_int_equal(w.keys, 93);
+    assert_int_equal(w.keys, 94);
     memset(&w, 0, sizeof w);
     assert_int_equal(store_each_run(s, "fit", on_row, &w, &e), SN_OK);
     assert_int_equal(w.n, 2);

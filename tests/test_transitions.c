@@ -1,6 +1,8 @@
 /* test_transitions.c: trajectories, sampled and exact transition counts.
- * - trajectories: ellipses pass through their anchors, translation vertices
- *   are exact shifts, anchors are deterministic and of the right classes;
+ * - trajectories: ellipses pass through their anchors, translation loops go
+ *   around the boundary of the square of shifts, closed, every vertex the
+ *   augmentation's image for its shift; anchors are deterministic and of the
+ *   right classes;
  * - hand-built networks whose counts are known on paper: lines in 2-D cut by
  *   a circle (2 crossings each or 0), two-kink activations (4 per neuron),
  *   a deeper net with ties across layers (a neuron copying a lower one),
@@ -86,29 +88,97 @@ static void test_ellipse_anchors(void **st)
     free(x);
 }
 
+/* The translation loop: vertices are the augmentation's shifted images, in
+ * the order of a walk around the boundary of [-s, s]^2 built here step by
+ * step, and the augmentation itself (replaying its draws) gives the same
+ * images for the shifts it draws on that boundary. */
 static void test_translate_exact(void **st)
 {
     (void)st;
-    int c = 2, h = 3, w = 5, d = c * h * w;
-    float img[30];
-    for (int i = 0; i < d; i++)
-        img[i] = (float)(i * 0.37 - 3.1);
+    const int c = 2, h = 7, w = 6, s = 2, nv = 8 * s;
+    dataset ds;
+    assert_int_equal(dataset_alloc(&ds, 3, c, h, w, 3, NULL), SN_OK);
+    int d = ds.d;
+    for (int i = 0; i < 3 * d; i++)
+        ds.x[i] = (float)(i * 0.37 - 3.1);
+    for (int j = 0; j < d; j++)
+        ds.fill[j] = (float)(-0.5 - 0.01 * j); /* not 0: padding must come from fill */
     traj t;
-    assert_int_equal(traj_translate(&t, img, c, h, w, NULL), SN_OK);
-    assert_int_equal(t.nv, w);
-    double z[30];
-    for (int s = 0; s < w; s++) {
-        traj_point(&t, (double)s / w, z);
+    assert_int_equal(traj_translate(&t, &ds, 1, s, NULL), SN_OK);
+    assert_int_equal(t.nv, nv);
+    assert_int_equal(t.d, d);
+    /* the walk: from (-s, -s) right, up, left, down, one pixel per step */
+    int sx[64], sy[64], x0 = -s, y0 = -s;
+    static const int dir[4][2] = {{1, 0}, {0, 1}, {-1, 0}, {0, -1}};
+    for (int q = 0, i = 0; q < 4; q++)
+        for (int k = 0; k < 2 * s; k++, i++) {
+            sx[i] = x0, sy[i] = y0;
+            x0 += dir[q][0], y0 += dir[q][1];
+        }
+    assert_true(x0 == -s && y0 == -s); /* closed */
+    const float *img = ds.x + d;
+    double *z = malloc(sizeof(double) * d);
+    for (int i = 0; i < nv; i++) {
+        int dx, dy;
+        traj_translate_shift(s, i, &dx, &dy);
+        assert_int_equal(dx, sx[i]);
+        assert_int_equal(dy, sy[i]);
+        for (int q = 0; q < i; q++)
+            assert_false(sx[q] == dx && sy[q] == dy); /* each boundary shift once */
+        traj_point(&t, (double)i / nv, z);
         for (int ch = 0; ch < c; ch++)
             for (int y = 0; y < h; y++)
-                for (int xx = 0; xx < w; xx++)
-                    assert_true(z[(ch * h + y) * w + xx] ==
-                                (double)img[(ch * h + y) * w + ((xx - s + w) % w)]);
+                for (int x = 0; x < w; x++) {
+                    int j = (ch * h + y) * w + x, py = y - dy, px = x - dx;
+                    int in = py >= 0 && py < h && px >= 0 && px < w;
+                    assert_true(z[j] == (in ? img[(ch * h + py) * w + px] : ds.fill[j]));
+                }
     }
-    /* midway between shift 1 and 2 */
-    traj_point(&t, 1.5 / w, z);
-    assert_true(fabs(z[0] - 0.5 * ((double)img[4] + img[3])) < 1e-12);
+    /* the closing edge joins the last vertex to the first */
+    traj_point(&t, (nv - 0.5) / nv, z);
+    for (int j = 0; j < d; j++)
+        assert_true(fabs(z[j] - 0.5 * (t.verts[(size_t)(nv - 1) * d + j] + t.verts[j])) < 1e-12);
+    /* the augmentation's own output for the shifts it draws on the boundary */
+    float *out = malloc(sizeof(float) * d);
+    int seen[64] = {0}, covered = 0;
+    int32_t row = 1;
+    for (uint64_t seed = 1; seed < 400; seed++) {
+        rng r, replay;
+        rng_seed(&r, seed);
+        rng_seed(&replay, seed);
+        dataset_gather_augment(&ds, &row, 1, s, 0, &r, out);
+        int dx = (int)rng_below(&replay, 2 * s + 1) - s;
+        int dy = (int)rng_below(&replay, 2 * s + 1) - s;
+        for (int i = 0; i < nv; i++)
+            if (sx[i] == dx && sy[i] == dy) {
+                for (int j = 0; j < d; j++)
+                    assert_true(t.verts[(size_t)i * d + j] == (double)out[j]);
+                covered += !seen[i];
+                seen[i] = 1;
+            }
+    }
+    assert_int_equal(covered, nv);
     traj_free(&t);
+    /* radius checks and the default rule */
+    sn_err e = {0};
+    assert_int_equal(traj_translate(&t, &ds, 1, 0, &e), SN_EARG);
+    assert_int_equal(traj_translate(&t, &ds, 1, 6, &e), SN_EARG); /* min(h, w) = 6 */
+    assert_non_null(strstr(e.msg, "not in [1, 5]"));
+    assert_int_equal(traj_translate(&t, &ds, 1, 5, NULL), SN_OK);
+    assert_int_equal(t.nv, 40);
+    traj_free(&t);
+    assert_int_equal(traj_translate_radius(0, 0), TRAJ_TRANSLATE_SHIFT);
+    assert_int_equal(traj_translate_radius(0, 3), 3);
+    assert_int_equal(traj_translate_radius(2, 3), 2);
+    char desc[64];
+    assert_int_equal(traj_build(TRAJ_TRANSLATE, &ds, &ds, 9, 0, 3, &t, desc, sizeof desc, NULL),
+                     SN_OK);
+    assert_int_equal(t.nv, 24);
+    assert_non_null(strstr(desc, " shift 3"));
+    traj_free(&t);
+    free(z);
+    free(out);
+    dataset_free(&ds);
 }
 
 static void test_pick_anchors(void **st)

@@ -59,6 +59,10 @@ void cli_check_writable(const char *path, const char *what);
 struct model_meta;
 void data_opts_from_meta(const struct model_meta *mm, const char *path, data_opts *o);
 
+/* The augment_shift the model was trained with (sensi.config; 0 when absent).
+ * Dies on malformed metadata. */
+int cli_model_augment_shift(const struct model_meta *mm, const char *path);
+
 /* Load the model at path (dies with a clear message on error) and, when
  * train/test are non-NULL, the data it was trained on per o (after
  * data_opts_from_meta and the caller's overrides); dies if the model's input

@@ -38,7 +38,10 @@ static void usage(FILE *f)
 "  --width H            hidden width [256]\n"
 "  --act A              relu, relu6, hardtanh, hardsigmoid, tanh [relu]\n"
 "  --bias               give every layer a bias (off: the study's networks have none)\n"
-"  --sigma-w2 S         init W ~ N(0, S/fan_in) [2 for relu/relu6, 1 otherwise]\n"
+"  --init I             how sigma_w2 follows --act: default (2 for relu/relu6, 1\n"
+"                       otherwise) or gain-matched (the sigma_w2 whose per-layer\n"
+"                       gain equals ReLU's at 2; hardsigmoid ~74) [default]\n"
+"  --sigma-w2 S         init W ~ N(0, S/fan_in), overrides --init [from --init]\n"
 "  --sigma-b2 S         init bias variance [0]\n"
 "Optimizer:\n"
 "  --opt O              sgd, momentum, adam, rmsprop, lbfgs [momentum]\n"
@@ -50,7 +53,8 @@ static void usage(FILE *f)
 "  --eps E              adam/rmsprop epsilon [1e-8 adam, 1e-10 rmsprop]\n"
 "  --decay D            rmsprop decay [0.9]\n"
 "  --eval-every N       check full-training-set accuracy every N steps [500]\n"
-"  --no-early-stop      keep training after 100%% training accuracy\n"
+"  --no-early-stop      train the whole budget (the studies' protocol); by default\n"
+"                       training stops at the first check at 100%% accuracy\n"
 "Run:\n"
 "  --seed S             run seed (init, data order, augmentation, labels) [1]\n"
 "  --threads N          BLAS threads, 0 = all cores [0]\n"
@@ -81,8 +85,8 @@ static void on_progress(void *ctx, long step, long total, double loss, double ac
 }
 
 /* The run's config as JSON (also stored in the model file). */
-static cJSON *config_json(const data_opts *d, const mlp_config *mc, const train_config *tc,
-                          int threads)
+static cJSON *config_json(const data_opts *d, const mlp_config *mc, act_init init,
+                          const train_config *tc, int threads)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "data", d->name);
@@ -96,6 +100,7 @@ static cJSON *config_json(const data_opts *d, const mlp_config *mc, const train_
     cJSON_AddNumberToObject(c, "width", mc->width);
     cJSON_AddStringToObject(c, "act", act_name(mc->act));
     cJSON_AddBoolToObject(c, "bias", mc->bias);
+    cJSON_AddStringToObject(c, "init", act_init_name(init));
     cJSON_AddNumberToObject(c, "sigma_w2", mc->sigma_w2);
     cJSON_AddNumberToObject(c, "sigma_b2", mc->sigma_b2);
     cJSON_AddStringToObject(c, "opt", optim_name(tc->opt.kind));
@@ -127,9 +132,10 @@ int cmd_train(int argc, char **argv)
     const char *out = NULL, *opt_name = "momentum";
     double lr = -1, eps = -1, momentum = -1, beta1 = -1, beta2 = -1, decay = -1;
     int threads = 0, quiet = 0;
+    act_init init = ACT_INIT_DEFAULT;
     enum { O_DATA = 256, O_DDIR, O_TRAIN, O_TEST, O_PREP, O_RAND, O_SHIFT, O_FLIP, O_DEPTH,
            O_WIDTH, O_ACT, O_BIAS, O_SW, O_SB, O_OPT, O_LR, O_BATCH, O_STEPS, O_MOM, O_B1,
-           O_B2, O_EPS, O_DECAY, O_EVAL, O_NOES, O_SEED, O_THREADS };
+           O_B2, O_EPS, O_DECAY, O_EVAL, O_NOES, O_SEED, O_THREADS, O_INIT };
     static const struct option lo[] = {
         {"data", 1, 0, O_DATA}, {"data-dir", 1, 0, O_DDIR}, {"train-size", 1, 0, O_TRAIN},
         {"test-size", 1, 0, O_TEST}, {"preprocess", 1, 0, O_PREP},
@@ -141,7 +147,8 @@ int cmd_train(int argc, char **argv)
         {"beta1", 1, 0, O_B1}, {"beta2", 1, 0, O_B2}, {"eps", 1, 0, O_EPS},
         {"decay", 1, 0, O_DECAY}, {"eval-every", 1, 0, O_EVAL},
         {"no-early-stop", 0, 0, O_NOES}, {"seed", 1, 0, O_SEED},
-        {"threads", 1, 0, O_THREADS}, {"output", 1, 0, 'o'}, {"quiet", 0, 0, 'q'},
+        {"threads", 1, 0, O_THREADS}, {"init", 1, 0, O_INIT}, {"output", 1, 0, 'o'},
+        {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     sn_err e = {0};
@@ -170,6 +177,10 @@ int cmd_train(int argc, char **argv)
                 die("--act: %s", e.msg);
             break;
         case O_BIAS: mc.bias = 1; break;
+        case O_INIT:
+            if (act_init_parse(optarg, &init, &e))
+                die("--init: %s", e.msg);
+            break;
         case O_SW: mc.sigma_w2 = parse_double("--sigma-w2", optarg, 1e-12, 1e6); break;
         case O_SB: mc.sigma_b2 = parse_double("--sigma-b2", optarg, 0, 1e6); break;
         case O_OPT: opt_name = optarg; break;
@@ -204,6 +215,13 @@ int cmd_train(int argc, char **argv)
     if (beta1 >= 0) tc.opt.beta1 = beta1;
     if (beta2 >= 0) tc.opt.beta2 = beta2;
     if (decay >= 0) tc.opt.decay = decay;
+    if (mc.sigma_w2 < 0 && init == ACT_INIT_GAIN_MATCHED) {
+        /* the same rule as a sweep's config (run_config_resolve) */
+        mc.sigma_w2 = act_gain_matched_sigma_w2(mc.act, mc.bias ? mc.sigma_b2 : 0);
+        if (!isfinite(mc.sigma_w2))
+            die("--init gain-matched: no gain-matched sigma_w2 for %s with sigma_b2 %g",
+                act_name(mc.act), mc.sigma_b2);
+    }
     if (mc.sigma_w2 < 0)
         mc.sigma_w2 = act_default_sigma_w2(mc.act);
     if (train_config_check(&tc, &e))
@@ -250,7 +268,7 @@ int cmd_train(int argc, char **argv)
     }
     double t_wall = progress_now() - t0;
 
-    cJSON *cfg = config_json(&d, &mc, &tc, threads);
+    cJSON *cfg = config_json(&d, &mc, init, &tc, threads);
     cJSON *met = cJSON_CreateObject();
     cJSON_AddStringToObject(met, "status", train_status_name(res.status));
     cJSON_AddNumberToObject(met, "steps", (double)res.steps);

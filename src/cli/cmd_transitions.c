@@ -1,7 +1,8 @@
 /* cmd_transitions.c: `sensi transitions MODEL`: activation-region transitions
  * of a saved network along closed trajectories (STUDY.md section 3): ellipses
  * through training points of different classes / one class, random
- * ellipses, translation loops of test images, or user-given anchors.
+ * ellipses, translation loops of test images (around the square of the
+ * training augmentation's shifts), or user-given anchors.
  * Sampled (k equally spaced points) or exact (region-to-region walk).
  * Prints one JSON summary on stdout; optional per-trajectory CSV and a
  * per-sample/per-region profile CSV. Each trajectory's anchors derive from
@@ -31,6 +32,10 @@ static void usage(FILE *f)
 "  --data-dir DIR       read the dataset files from DIR [installed locations]\n"
 "  --trajectory K[,K..] ellipse-diff, ellipse-same, ellipse-random, translate,\n"
 "                       ellipse, polygon (the last two need --anchors) [ellipse-diff]\n"
+"  --translate-shift PX translate: the loop of a test image shifted by every\n"
+"                       (dx, dy) on the boundary of [-PX, PX]^2 (8 PX vertices, the\n"
+"                       training augmentation's shifts) [the model's\n"
+"                       --augment-shift, 4 without augmentation]\n"
 "  --anchors I,J,K      positions in the training split file (ellipse: 3,\n"
 "                       polygon: >= 2)\n"
 "  --count N            trajectories per kind [10; 1 with --anchors]\n"
@@ -106,12 +111,12 @@ int cmd_transitions(int argc, char **argv)
         {"anchors", 1, 0, 'a'}, {"count", 1, 0, 'n'},    {"exact", 0, 0, 'x'},
         {"samples", 1, 0, 'k'}, {"tanh-code", 1, 0, 'T'}, {"seed", 1, 0, 's'},
         {"profile", 1, 0, 'p'}, {"csv", 1, 0, 'c'},      {"curvature", 0, 0, 'C'},
-        {"profile-points", 1, 0, 'P'},
+        {"profile-points", 1, 0, 'P'}, {"translate-shift", 1, 0, 'S'},
         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *name = NULL, *dir = NULL, *kinds_s = "ellipse-diff", *anchors_s = NULL;
     const char *prof_path = NULL, *csv_path = NULL;
     long count = -1, samples = 65536;
-    int exact = 0, tanh_sign = 0, curvature = 0, profile_points = 0;
+    int exact = 0, tanh_sign = 0, curvature = 0, profile_points = 0, shift = 0;
     uint64_t seed = 1;
     int c;
     opterr = 0;
@@ -133,6 +138,7 @@ int cmd_transitions(int argc, char **argv)
         case 'p': prof_path = optarg; break;
         case 'c': csv_path = optarg; break;
         case 'C': curvature = 1; break;
+        case 'S': shift = (int)parse_long("--translate-shift", optarg, 1, 64); break;
         case 'P': profile_points = (int)parse_long("--profile-points", optarg, 1, 1 << 30); break;
         case 'h': usage(stdout); return 0;
         default: die_bad_option("transitions", argv);
@@ -189,6 +195,7 @@ int cmd_transitions(int argc, char **argv)
     model_meta mm = {0};
     data_opts d;
     cli_load_model_data_opts(path, name, dir, &m, &mm, &d);
+    shift = traj_translate_radius(shift, cli_model_augment_shift(&mm, path));
     if (m.cfg.act == ACT_TANH && !tanh_sign)
         die("%s: tanh has no linear pieces, so no transitions; count sign changes of "
             "pre-activations with --tanh-code sign",
@@ -232,7 +239,7 @@ int cmd_transitions(int argc, char **argv)
             case TRAJ_ELLIPSE_SAME:
             case TRAJ_ELLIPSE_RANDOM:
             case TRAJ_TRANSLATE:
-                rc = traj_build(k, &train, &test, seed, i, &t, anch, sizeof anch, &e);
+                rc = traj_build(k, &train, &test, seed, i, shift, &t, anch, sizeof anch, &e);
                 break;
             case TRAJ_ELLIPSE_ANCHORS:
                 rc = traj_ellipse3(&t, train.x + (size_t)rows[0] * train.d,
@@ -305,6 +312,8 @@ int cmd_transitions(int argc, char **argv)
     for (int q = 0; q < nk; q++) {
         cJSON *o = cJSON_AddObjectToObject(pk, traj_kind_name(kinds[q]));
         add_stats(o, &per[q], exact && curvature);
+        if (kinds[q] == TRAJ_TRANSLATE)
+            cJSON_AddNumberToObject(o, "shift", shift);
     }
     cJSON_AddNumberToObject(root, "wall_s", wall);
     print_json(root);

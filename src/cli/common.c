@@ -211,6 +211,25 @@ void data_opts_from_meta(const model_meta *mm, const char *path, data_opts *o)
     cJSON_Delete(c);
 }
 
+int cli_model_augment_shift(const model_meta *mm, const char *path)
+{
+    const char *s = model_meta_get(mm, "sensi.config");
+    if (!s)
+        return 0;
+    cJSON *c = cJSON_Parse(s);
+    if (!c || !cJSON_IsObject(c))
+        die("%s: metadata sensi.config is not a JSON object", path);
+    cJSON *v = cJSON_GetObjectItem(c, "augment_shift");
+    int shift = 0;
+    if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 64 ||
+              v->valuedouble != (int)v->valuedouble))
+        die("%s: metadata sensi.config: augment_shift is not an integer in [0, 64]", path);
+    if (v)
+        shift = (int)v->valuedouble;
+    cJSON_Delete(c);
+    return shift;
+}
+
 void cli_load_model(const char *path, mlp *m, model_meta *mm)
 {
     sn_err e = {0};

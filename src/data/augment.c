@@ -10,6 +10,9 @@
  * moves by (+dx, +dy) and is then mirrored; padding takes the value a raw 0
  * pixel has at the output position (ds->fill).
  *
+ * dataset_shift_example applies one such (dx, dy, f) to one example (the
+ * translation loop of src/sens/traj.c builds its vertices with it).
+ *
  * Does not: rotate, scale, crop to a different size or allocate. Runs every
  * training step, so each output row is built from at most three memcpy
  * blocks (fill, shifted source, fill); only a flipped row needs an element
@@ -52,7 +55,7 @@ static void plane_shift(const float *restrict src, const float *restrict fill,
 void dataset_gather_augment(const dataset *ds, const int32_t *rows, int n, int shift,
                             int flip, rng *r, float *out)
 {
-    const int d = ds->d, hw = ds->h * ds->w;
+    const int d = ds->d;
     if (shift < 0)
         shift = 0;
     const uint32_t span = 2u * (uint32_t)shift + 1u;
@@ -66,12 +69,19 @@ void dataset_gather_augment(const dataset *ds, const int32_t *rows, int n, int s
         }
         if (flip)
             f = (int)rng_below(r, 2);
-        if (dx == 0 && dy == 0 && !f) {
-            memcpy(o, x, (size_t)d * sizeof(float));
-            continue;
-        }
-        for (int c = 0; c < ds->c; c++)
-            plane_shift(x + (size_t)c * hw, ds->fill + (size_t)c * hw, o + (size_t)c * hw,
-                        ds->h, ds->w, dx, dy, f);
+        dataset_shift_example(ds, x, dx, dy, f, o);
     }
+}
+
+void dataset_shift_example(const dataset *ds, const float *x, int dx, int dy, int flip,
+                           float *out)
+{
+    const int hw = ds->h * ds->w;
+    if (dx == 0 && dy == 0 && !flip) {
+        memcpy(out, x, (size_t)ds->d * sizeof(float));
+        return;
+    }
+    for (int c = 0; c < ds->c; c++)
+        plane_shift(x + (size_t)c * hw, ds->fill + (size_t)c * hw, out + (size_t)c * hw, ds->h,
+                    ds->w, dx, dy, flip);
 }

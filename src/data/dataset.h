@@ -122,4 +122,11 @@ void dataset_random_labels(dataset *ds, double p, rng *r);
 void dataset_gather_augment(const dataset *ds, const int32_t *rows, int n, int shift,
                             int flip, rng *r, float *out);
 
+/* One example x (D) of ds's geometry, content moved by (+dx, +dy) pixels and
+ * then mirrored horizontally if flip, fill (ds->fill) where no source pixel
+ * lands: out (D), exactly what dataset_gather_augment writes for the draws
+ * (dx, dy, flip). Any integer shift is valid (|dx| >= w gives all fill). */
+void dataset_shift_example(const dataset *ds, const float *x, int dx, int dy, int flip,
+                           float *out);
+
 #endif

@@ -27,6 +27,139 @@ const char *act_name(act_kind a) { return (unsigned)a < ACT_COUNT ? NAMES[a] : "
 
 double act_default_sigma_w2(act_kind a) { return (a == ACT_RELU || a == ACT_RELU6) ? 2.0 : 1.0; }
 
+static const char *const INIT_NAMES[2] = {"default", "gain-matched"};
+
+int act_init_parse(const char *name, act_init *out, sn_err *e)
+{
+    for (int i = 0; i < 2; i++)
+        if (name && strcmp(name, INIT_NAMES[i]) == 0) {
+            *out = (act_init)i;
+            return SN_OK;
+        }
+    return err_set(e, SN_EARG, "unknown init '%s' (expected default or gain-matched)",
+                   name ? name : "(null)");
+}
+
+const char *act_init_name(act_init i) { return (unsigned)i < 2 ? INIT_NAMES[i] : "?"; }
+
+/* ---- gain matching (mean-field length map, Poole et al. 2016) ----
+ * E[f(h)], h ~ N(0, q), as the integral of f(sqrt(q) z) against the standard
+ * normal density over |z| <= 10 (the rest is below 1e-22), cut at the kinks
+ * (z = kink / sqrt(q)) so every piece is smooth, each piece in panels of
+ * width <= 0.25 with 5-point Gauss-Legendre. q is clamped to [1e-14, 1e8]:
+ * the limits q* -> 0 and q* -> infinity are evaluated there. Both roots
+ * (the fixed point in log q, chi = 1 in log sigma_w^2) are bracketed, then
+ * found by regula falsi with the Illinois modification (a dozen steps). */
+#define GM_QMIN 1e-14
+#define GM_QMAX 1e8
+
+static double gauss_mean(act_kind k, int deriv, double q)
+{
+    static const double gx[5] = {-0.9061798459386640, -0.5384693101056831, 0.0,
+                                 0.5384693101056831, 0.9061798459386640};
+    static const double gw[5] = {0.2369268850561891, 0.4786286704993665, 0.5688888888888889,
+                                 0.4786286704993665, 0.2369268850561891};
+    const double Z = 10.0, sd = sqrt(q);
+    double cut[4] = {-Z, 0, 0, 0}, kn[2];
+    int nc = 1, nk = act_kinks(k, kn);
+    for (int i = 0; i < nk; i++)
+        if (fabs(kn[i] / sd) < Z)
+            cut[nc++] = kn[i] / sd;
+    cut[nc++] = Z;
+    double sum = 0;
+    for (int p = 0; p + 1 < nc; p++) {
+        double a = cut[p], b = cut[p + 1];
+        int np = (int)ceil((b - a) / 0.25);
+        double hw = (b - a) / (np > 0 ? np : 1) / 2; /* half a panel */
+        for (int j = 0; j < np; j++) {
+            double mid = a + (2 * j + 1) * hw;
+            for (int g = 0; g < 5; g++) {
+                double z = mid + hw * gx[g], x = sd * z;
+                double f = deriv ? act_dphi(k, x) : act_phi(k, x);
+                sum += gw[g] * hw * f * f * exp(-0.5 * z * z);
+            }
+        }
+    }
+    return sum / sqrt(2 * M_PI);
+}
+
+typedef struct gm_ctx {
+    act_kind k;
+    double sw, sb;
+} gm_ctx;
+
+/* Root of f in [a, b] with f(a) = fa, f(b) = fb of opposite signs (or one 0). */
+static double illinois(double (*f)(const gm_ctx *, double), const gm_ctx *c, double a,
+                       double fa, double b, double fb)
+{
+    int side = 0;
+    for (int it = 0; it < 200 && fabs(b - a) > 1e-13 * (1 + fabs(a)); it++) {
+        double x = fa == fb ? 0.5 * (a + b) : (a * fb - b * fa) / (fb - fa), fx = f(c, x);
+        if (fx == 0)
+            return x;
+        if ((fx > 0) == (fb > 0)) {
+            b = x, fb = fx;
+            if (side == -1)
+                fa /= 2;
+            side = -1;
+        } else {
+            a = x, fa = fx;
+            if (side == 1)
+                fb /= 2;
+            side = 1;
+        }
+    }
+    return 0.5 * (a + b);
+}
+
+/* The length map's excess at q = e^t: sw E[phi^2] + sb - q, relative to q. */
+static double length_excess(const gm_ctx *c, double t)
+{
+    double q = exp(t);
+    return (c->sw * gauss_mean(c->k, 0, q) + c->sb) / q - 1;
+}
+
+/* The largest fixed point of q -> sw E[phi^2] + sb (clamped as above). */
+static double length_fixed_point(act_kind k, double sw, double sb)
+{
+    gm_ctx c = {k, sw, sb};
+    double hi = log(GM_QMAX), ghi = length_excess(&c, hi);
+    if (ghi > 0)
+        return GM_QMAX; /* grows without bound */
+    double lo = hi, glo = ghi;
+    while (lo > log(GM_QMIN) && !(glo > 0)) {
+        hi = lo, ghi = glo;
+        lo -= log(10.0);
+        glo = length_excess(&c, lo);
+    }
+    if (!(glo > 0))
+        return GM_QMIN; /* decays to 0 */
+    return exp(illinois(length_excess, &c, lo, glo, hi, ghi));
+}
+
+/* chi - 1 at sigma_w^2 = e^t. */
+static double gain_excess(const gm_ctx *c, double t)
+{
+    double sw = exp(t);
+    return sw * gauss_mean(c->k, 1, length_fixed_point(c->k, sw, c->sb)) - 1;
+}
+
+double act_gain_matched_sigma_w2(act_kind a, double sigma_b2)
+{
+    gm_ctx c = {a, 0, sigma_b2 > 0 ? sigma_b2 : 0};
+    /* bracket from the default by doubling / halving */
+    double x0 = log(act_default_sigma_w2(a)), f0 = gain_excess(&c, x0), x1 = x0, f1 = f0;
+    double step = f0 < 0 ? log(2.0) : -log(2.0);
+    while ((f1 < 0) == (f0 < 0) && f1 != 0) {
+        x0 = x1, f0 = f1;
+        x1 += step;
+        if (x1 > log(1e6) || x1 < log(1e-3))
+            return NAN;
+        f1 = gain_excess(&c, x1);
+    }
+    return f1 == 0 ? exp(x1) : exp(illinois(gain_excess, &c, x0, f0, x1, f1));
+}
+
 __attribute__((target_clones("avx2", "default")))
 void act_forward(act_kind k, const float *restrict a, float *restrict h, size_t n)
 {

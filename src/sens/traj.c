@@ -1,6 +1,9 @@
 /* traj.c: the closed trajectories of STUDY.md section 3 (ellipses through
  * three points, polygons, the translation loop) and the deterministic choice
- * of their anchors.
+ * of their anchors. The translation loop goes around the square of shifts
+ * that training augmentation draws from, its vertices built by the
+ * augmentation's own shifting code (dataset_shift_example), so the loop
+ * stays on the translated data the network was trained on.
  *
  * Everything is float64: an ellipse stores its centre c and semi-axes a, b,
  * a polygon its vertices, so that traj_point reproduces the anchors (ellipse:
@@ -88,26 +91,45 @@ int traj_polygon(traj *t, const double *verts, int nv, int d, sn_err *e)
     return SN_OK;
 }
 
-int traj_translate(traj *t, const float *img, int c, int h, int w, sn_err *e)
+void traj_translate_shift(int shift, int i, int *dx, int *dy)
 {
-    if (c < 1 || h < 1 || w < 2)
-        return err_set(e, SN_EARG, "translation loop needs an image of width >= 2 (got %dx%dx%d)",
-                       c, h, w);
-    int d = c * h * w;
-    int rc = traj_alloc(t, d, 0, w, e);
-    if (rc)
-        return rc;
-    for (int s = 0; s < w; s++) {
-        double *v = t->verts + (size_t)s * d; // v (c,h,w): img shifted right by s, wrapping
-        for (int ch = 0; ch < c; ch++)
-            for (int y = 0; y < h; y++) {
-                const float *row = img + ((size_t)ch * h + y) * w;
-                double *dst = v + ((size_t)ch * h + y) * w;
-                for (int x = 0; x < w; x++)
-                    dst[x] = row[((x - s) % w + w) % w];
-            }
+    int s = shift, side = i / (2 * s), k = i % (2 * s);
+    switch (side) {
+    case 0: *dx = -s + k, *dy = -s; break; /* dy = -s, dx rising */
+    case 1: *dx = s, *dy = -s + k; break;  /* dx = s, dy rising */
+    case 2: *dx = s - k, *dy = s; break;   /* dy = s, dx falling */
+    default: *dx = -s, *dy = s - k; break; /* dx = -s, dy falling */
     }
-    return SN_OK;
+}
+
+int traj_translate_radius(int requested, int augment_shift)
+{
+    return requested > 0 ? requested : augment_shift > 0 ? augment_shift : TRAJ_TRANSLATE_SHIFT;
+}
+
+int traj_translate(traj *t, const dataset *ds, int row, int shift, sn_err *e)
+{
+    memset(t, 0, sizeof *t);
+    int side = ds->h < ds->w ? ds->h : ds->w;
+    if (shift < 1 || shift >= side)
+        return err_set(e, SN_EARG,
+                       "translation loop: shift %d is not in [1, %d] (images are %dx%d)", shift,
+                       side - 1, ds->h, ds->w);
+    if (row < 0 || row >= ds->n)
+        return err_set(e, SN_EARG, "translation loop: example %d of %d", row, ds->n);
+    int d = ds->d, nv = 8 * shift;
+    float *v = malloc(sizeof(float) * (size_t)d); // v (D) one shifted image
+    int rc = v ? traj_alloc(t, d, 0, nv, e)
+               : err_set(e, SN_ENOMEM, "out of memory for a translation loop");
+    for (int i = 0; !rc && i < nv; i++) {
+        int dx, dy;
+        traj_translate_shift(shift, i, &dx, &dy);
+        dataset_shift_example(ds, ds->x + (size_t)row * d, dx, dy, 0, v);
+        for (int j = 0; j < d; j++)
+            t->verts[(size_t)i * d + j] = v[j];
+    }
+    free(v);
+    return rc;
 }
 
 void traj_point(const traj *t, double u, double *z)
@@ -225,7 +247,7 @@ int traj_random_ellipse(traj *t, const dataset *ds, rng *r, sn_err *e)
 }
 
 int traj_build(traj_kind k, const dataset *train, const dataset *test, uint64_t seed, long i,
-               traj *t, char *desc, size_t desc_len, sn_err *e)
+               int shift, traj *t, char *desc, size_t desc_len, sn_err *e)
 {
     rng r;
     rng_seed(&r, rng_derive(seed, (uint64_t)i * 64 + (uint64_t)k));
@@ -250,8 +272,8 @@ int traj_build(traj_kind k, const dataset *train, const dataset *test, uint64_t 
     case TRAJ_TRANSLATE:
         if ((rc = traj_pick_anchors(test, k, &r, idx, e)))
             return rc;
-        rc = traj_translate(t, test->x + (size_t)idx[0] * test->d, test->c, test->h, test->w, e);
-        snprintf(buf, sizeof buf, "test:%d", (int)test->index[idx[0]]);
+        rc = traj_translate(t, test, idx[0], shift, e);
+        snprintf(buf, sizeof buf, "test:%d shift %d", (int)test->index[idx[0]], shift);
         break;
     default:
         return err_set(e, SN_EARG, "traj_build: trajectory kind '%s' needs explicit anchors",

@@ -29,6 +29,7 @@ static const key_def keys[] = {
     {"width", K_INT, 1, 1 << 20},
     {"act", K_STR, 0, 0},
     {"bias", K_BOOL, 0, 1},
+    {"init", K_STR, 0, 0},
     {"sigma_w2", K_REAL, 1e-12, 1e6},
     {"sigma_b2", K_REAL, 0, 1e6},
     {"opt", K_STR, 0, 0},
@@ -48,7 +49,7 @@ static const key_def keys[] = {
 
 const char *const run_config_keys[] = {
     "data", "train_size", "test_size", "preprocess", "random_labels", "augment_shift",
-    "augment_flip", "depth", "width", "act", "bias", "sigma_w2", "sigma_b2", "opt", "lr",
+    "augment_flip", "depth", "width", "act", "bias", "init", "sigma_w2", "sigma_b2", "opt", "lr",
     "batch", "steps", "momentum", "beta1", "beta2", "eps", "decay", "eval_every",
     "early_stop", "seed", NULL};
 
@@ -127,6 +128,11 @@ int run_config_set(run_config *c, const char *key, const cJSON *v, sn_err *e)
             err_prefix(e, "act");
             return SN_EARG;
         }
+    } else if (!strcmp(key, "init")) {
+        if (act_init_parse(s, &c->init, e)) {
+            err_prefix(e, "init");
+            return SN_EARG;
+        }
     } else if (!strcmp(key, "opt")) {
         opt_kind ok;
         if (optim_parse(s, &ok, e)) {
@@ -167,7 +173,17 @@ int run_config_resolve(run_config *c, sn_err *e)
     if (c->beta2 >= 0) c->train.opt.beta2 = c->beta2;
     if (c->eps > 0) c->train.opt.eps = c->eps;
     if (c->decay >= 0) c->train.opt.decay = c->decay;
-    c->net.sigma_w2 = c->sigma_w2 > 0 ? c->sigma_w2 : act_default_sigma_w2(c->net.act);
+    /* an explicit sigma_w2 wins over init */
+    if (c->sigma_w2 > 0)
+        c->net.sigma_w2 = c->sigma_w2;
+    else if (c->init == ACT_INIT_GAIN_MATCHED) {
+        double sb = c->net.bias ? c->net.sigma_b2 : 0; /* no biases: no bias variance */
+        c->net.sigma_w2 = act_gain_matched_sigma_w2(c->net.act, sb);
+        if (!isfinite(c->net.sigma_w2))
+            return err_set(e, SN_EARG, "init: no gain-matched sigma_w2 for %s with sigma_b2 %g",
+                           act_name(c->net.act), c->net.sigma_b2);
+    } else
+        c->net.sigma_w2 = act_default_sigma_w2(c->net.act);
     c->prep.seed = c->train.seed;
     return train_config_check(&c->train, e);
 }
@@ -191,6 +207,7 @@ cJSON *run_config_json(const run_config *c)
              cJSON_AddNumberToObject(o, "width", c->net.width) &&
              cJSON_AddStringToObject(o, "act", act_name(c->net.act)) &&
              cJSON_AddBoolToObject(o, "bias", c->net.bias) &&
+             cJSON_AddStringToObject(o, "init", act_init_name(c->init)) &&
              cJSON_AddNumberToObject(o, "sigma_w2", c->net.sigma_w2) &&
              cJSON_AddNumberToObject(o, "sigma_b2", c->net.sigma_b2) &&
              cJSON_AddStringToObject(o, "opt", optim_name(t->opt.kind)) &&

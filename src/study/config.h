@@ -6,8 +6,10 @@
  * JSON keys and their values (defaults of `sensi train`):
  *   data "fashion-mnist" | train_size 0 | test_size 0 | preprocess "unit" |
  *   random_labels 0 | augment_shift 0 | augment_flip false |
- *   depth 3 | width 256 | act "relu" | bias false | sigma_w2 (2 relu/relu6,
- *   1 otherwise) | sigma_b2 0 | opt "momentum" | lr 0.005 | batch 128 |
+ *   depth 3 | width 256 | act "relu" | bias false | init "default" |
+ *   sigma_w2 (init "default": 2 relu/relu6, 1 otherwise; "gain-matched":
+ *   act_gain_matched_sigma_w2 of act and, with biases, sigma_b2; an explicit
+ *   value wins) | sigma_b2 0 | opt "momentum" | lr 0.005 | batch 128 |
  *   steps 20000 | momentum 0.9 | beta1 0.9 | beta2 0.999 | eps (1e-8 adam,
  *   1e-10 rmsprop) | decay 0.9 | eval_every 500 | early_stop true | seed 1 */
 #ifndef SENSI_CONFIG_H
@@ -26,6 +28,7 @@ typedef struct run_config {
     data_prep prep;       /* sizes, preprocessing, random labels; prep.seed = train.seed */
     mlp_config net;       /* d and k are 0 until the data is known */
     train_config train;   /* optimizer, batch, steps, augmentation, seed */
+    act_init init;        /* how sigma_w2 follows act when not given */
     /* overrides kept apart so that "opt" may come after "lr" in a file:
      * negative = the optimizer's / activation's default */
     double lr, momentum, beta1, beta2, eps, decay, sigma_w2;

@@ -153,9 +153,10 @@ static int profile_jacobian(const mlp *m, const traj *t, int nb, double *out, sn
 }
 
 static int measure_transitions(const mlp *m, const dataset *train, const dataset *test,
-                               const measure_spec *ms, uint64_t seed, run_result *out,
-                               sn_err *e)
+                               const measure_spec *ms, uint64_t seed, int augment_shift,
+                               run_result *out, sn_err *e)
 {
+    int shift = traj_translate_radius(ms->translate_shift, augment_shift);
     if (ms->n_kinds == 0 || (m->cfg.act == ACT_TANH && !ms->tanh_sign) || m->cfg.depth < 2)
         return SN_OK; /* tanh without a code: no pieces, nothing to count */
     int n = ms->n_kinds * ms->traj_count;
@@ -166,7 +167,7 @@ static int measure_transitions(const mlp *m, const dataset *train, const dataset
         for (int i = 0; i < ms->traj_count; i++) {
             traj_row *row = &out->traj[out->n_traj];
             traj t;
-            int rc = traj_build(ms->kinds[q], train, test, seed, i, &t, row->anchors,
+            int rc = traj_build(ms->kinds[q], train, test, seed, i, shift, &t, row->anchors,
                                 sizeof row->anchors, e);
             if (rc)
                 return rc;
@@ -307,7 +308,8 @@ int runner_execute(const run_config *rc, long id, int rep, const measure_spec *m
                                     &out->jac_test, out, &re)) ||
             (rc_ = measure_jacobian(&m, &train, ms->jac_train, "train", ms->per_point,
                                     &out->jac_train, out, &re)) ||
-            (rc_ = measure_transitions(&m, &train, &test, ms, rc->train.seed, out, &re))) {
+            (rc_ = measure_transitions(&m, &train, &test, ms, rc->train.seed,
+                                       rc->train.augment_shift, out, &re))) {
             fail(out, re.msg);
             goto done;
         }

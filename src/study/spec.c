@@ -109,7 +109,7 @@ static int parse_measure(const cJSON *m, measure_spec *ms, const char *origin, s
     static const char *const mk[] = {"only_fit", "jacobian", "transitions", NULL};
     static const char *const jk[] = {"test_points", "train_points", "per_point", NULL};
     static const char *const tk[] = {"kinds", "count", "method", "samples", "tanh_code",
-                                     "profile_bins", NULL};
+                                     "profile_bins", "translate_shift", NULL};
     int rc;
     long v;
     if ((rc = check_keys(m, mk, "measure", origin, e)) ||
@@ -163,6 +163,10 @@ static int parse_measure(const cJSON *m, measure_spec *ms, const char *origin, s
                           e)))
             return rc;
         ms->profile_bins = (int)v;
+        if ((rc = get_int(t, "translate_shift", 0, 64, 0, &v, "measure.transitions.", origin,
+                          e)))
+            return rc;
+        ms->translate_shift = (int)v;
         const cJSON *me = cJSON_GetObjectItemCaseSensitive(t, "method");
         if (me) {
             if (!cJSON_IsString(me) ||

@@ -20,7 +20,8 @@
  *       "only_fit": true,          measure only networks at 100% train accuracy
  *       "jacobian": {"test_points": 1000, "train_points": 0, "per_point": false},
  *       "transitions": {"kinds": ["ellipse-diff"], "count": 2, "method": "exact",
- *                       "samples": 65536, "tanh_code": "none", "profile_bins": 0}
+ *                       "samples": 65536, "tanh_code": "none", "profile_bins": 0,
+ *                       "translate_shift": 0}
  *     },
  *     "scales": {"paper": { ...any of the keys above, overriding... }}
  *   }
@@ -55,6 +56,8 @@ typedef struct measure_spec {
     long samples;                 /* k when sampled */
     int tanh_sign;                /* tanh: count sign changes (else no transitions) */
     int profile_bins;             /* > 0: Jacobian and transitions along u, binned */
+    int translate_shift;          /* radius of translation loops; 0: the run's
+                                     augment_shift, else TRAJ_TRANSLATE_SHIFT */
 } measure_spec;
 
 typedef struct spec_axis {

@@ -31,7 +31,7 @@
 
 #include "../core/fileio.h"
 
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "3"
 #define BUSY_TIMEOUT_MS 10000
 
 /* The runs table, in column order. Config columns are filled from the keys
@@ -72,6 +72,7 @@ static const col RUN_COLS[] = {
     {"width", "INTEGER", "width", 'i'},
     {"act", "TEXT", "act", 't'},
     {"bias", "INTEGER", "bias", 'b'},
+    {"init", "TEXT", "init", 't'},
     {"sigma_w2", "REAL", "sigma_w2", 'r'},
     {"sigma_b2", "REAL", "sigma_b2", 'r'},
     {"opt", "TEXT", "opt", 't'},
