@@ -4,16 +4,18 @@
 # (bench/gen_runs.py), and how they grow with N.
 #
 # For each N in BENCH_ANALYZE_N (default "1000 10000 100000") and each R in
-# BENCH_ANALYZE_REPS (default "0 100 1000"; 0 = no bootstrap, the rest of the
-# analysis alone) one timed run, at most BENCH_ANALYZE_TIMEOUT seconds
+# BENCH_ANALYZE_REPS (default "0 100 300 1000"; 0 = no bootstrap, the rest
+# of the analysis alone) one timed run, at most BENCH_ANALYZE_TIMEOUT seconds
 # (default 600; a run that hits it is killed and reported as "> T"). The
 # bootstrap's cost is linear in R (every resample does the same work), so
-# when t(0) and t(100) predict that t(1000) would pass the timeout, that run
-# is skipped and its estimate t(0) + 10 (t(100) - t(0)) printed with a "~";
-# once one R hits the timeout at some N, the larger R at that N are skipped.
-# Then per-run costs and the scaling exponents b of t ~ N^b between sizes,
-# and, for an N that did not finish, an extrapolation from the two largest
-# finished sizes.
+# when the last two measured R at this N predict, on their line, that the
+# next R would pass the timeout, that run is skipped and its estimate printed
+# with a "~" (from R = 0 and 100 it came out ~20% low on this machine: the
+# fixed part's time varies more than the per-resample part; 100 and 300 are
+# within a few %); once one R hits the timeout at some N, the larger R at
+# that N are skipped. Then per-run costs and the scaling exponents b of
+# t ~ N^b between sizes, and, for an N that did not finish, an extrapolation
+# from the two largest finished sizes.
 #
 # Environment: SENSI (the binary; default ./sensi, built with `make all` if
 # missing), BENCH_ANALYZE_N, BENCH_ANALYZE_REPS, BENCH_ANALYZE_TIMEOUT,
@@ -27,7 +29,7 @@ set -e
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
 NS=${BENCH_ANALYZE_N:-"1000 10000 100000"}
-REPS=${BENCH_ANALYZE_REPS:-"0 100 1000"}
+REPS=${BENCH_ANALYZE_REPS:-"0 100 300 1000"}
 TMO=${BENCH_ANALYZE_TIMEOUT:-600}
 OUT=bench/out/analyze
 mkdir -p "$OUT"
@@ -66,14 +68,14 @@ for n in $NS; do
         echo "generated $db in $(printf "%.1f" "$(echo "$(now) - $t0" | bc)") s: $(cat "$OUT/gen-$n.json")"
     fi
     fit=$(sqlite3 "$db" "select count(*) from runs where status = 'fit'")
-    t_0= t_100= skip=
+    r1= c1= r2= c2= skip=  # the last two measured (reps, CPU s) at this N
     for r in $REPS; do
         if [ -n "$skip" ]; then
             echo "{\"n\": $n, \"fit\": $fit, \"reps\": $r, \"timeout_s\": $TMO, \"skipped\": \"timeout at fewer reps\"}" >>"$RES"
             continue
         fi
-        if [ "$r" -ge 1000 ] && [ -n "$t_0" ] && [ -n "$t_100" ]; then
-            est=$(echo "$t_0 + ($r / 100) * ($t_100 - $t_0)" | bc -l)
+        if [ -n "$r1" ]; then
+            est=$(printf "%.1f" "$(echo "$c2 + ($r - $r2) * ($c2 - $c1) / ($r2 - $r1)" | bc -l)")
             if [ "$(echo "$est > $TMO" | bc)" = 1 ]; then
                 echo "N=$n bootstrap $r: estimated ${est%.*} s > ${TMO} s, not run"
                 echo "{\"n\": $n, \"fit\": $fit, \"reps\": $r, \"estimate_s\": $est}" >>"$RES"
@@ -98,8 +100,7 @@ for n in $NS; do
         fi
         echo "N=$n bootstrap $r: $s s wall, $cpu s CPU (load $l0 -> $(load))"
         echo "{\"n\": $n, \"fit\": $fit, \"reps\": $r, \"seconds\": $s, \"cpu_s\": $cpu, \"load\": [$l0, $(load)]}" >>"$RES"
-        [ "$r" -eq 0 ] && t_0=$cpu
-        [ "$r" -eq 100 ] && t_100=$cpu
+        r1=$r2 c1=$c2 r2=$r c2=$cpu
     done
 done
 
@@ -128,7 +129,7 @@ def cell(k):
         return "%.1f (%.1f)" % (v, wall[k])
     return "%s %.1f" % (kind, v)
 print()
-print("CPU seconds (wall seconds); ~ estimated from bootstrap 0 and 100, > stopped at the timeout")
+print("CPU seconds (wall seconds); ~ estimated from the two smaller bootstrap counts, > stopped at the timeout")
 print("| runs N | fit | " + " | ".join("bootstrap %d" % r for r in reps) + " | ms per fit run, bootstrap %d |" % reps[-1])
 print("|---" * (len(reps) + 3) + "|")
 for n in ns:
