@@ -1194,15 +1194,12 @@ int an_pair_fractions(sqlite3 *db, int reps, uint64_t seed, an_pairfrac **out, i
             boot_stat(f_mean, dg, cl, k, reps, s + 2, 0.5, &x->dir_gap, NULL, NULL, NULL);
             x->n_concord = kc;
             x->concord.v = x->concord.lo = x->concord.hi = NAN;
-            x->frac = x->lo = x->hi = NAN;
             if (kc > 0) {
                 boot_stat(f_mean, cc, ccl, kc, reps, s + 3, 0.5, &x->concord, NULL, NULL, NULL);
                 double agree = 0;
                 for (int i = 0; i < kc; i++)
                     agree += cc[i];
                 x->agree = lround(floor(agree));
-                x->frac = agree / kc;
-                stats_wilson(x->agree, kc, 0.95, &x->lo, &x->hi);
             }
         }
         free(dm), free(dg), free(cc), free(cl), free(ccl);

@@ -129,9 +129,7 @@ typedef struct an_pairfrac {
      * metric (pairs with equal gaps skipped: n_concord of them remain) */
     an_interval concord;
     long n_concord;
-    /* kept for the old table: concord as counts with a Wilson interval */
-    long agree;
-    double frac, lo, hi;
+    long agree;         /* concordant pairs, whole (ties counting 1/2, rounded down) */
 } an_pairfrac;
 
 /* Intervals: 95% percentile bootstrap over configs (clusters), reps
