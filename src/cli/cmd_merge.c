@@ -142,6 +142,7 @@ int cmd_merge(int argc, char **argv)
         }
         if (store_open(out, NULL, &dst, &e))
             die_err(&e);
+        store_get_spec(dst, &sp); /* sp's strings belonged to the closed handle */
     }
 
     store_counts cnt;
