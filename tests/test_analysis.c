@@ -696,12 +696,17 @@ static void test_factor_rules(void **state)
         an_claim *cl;
         int n;
         load_and_judge(s, name, 400, &d, &cl, &n);
-        const an_claim *x = claim_of(cl, n, "ReLU vs HardSigmoid");
+        const an_claim *x = claim_of(cl, n, "ReLU vs HardSigmoid, each at its default init");
         expect(x, want[v], label[v]);
+        /* no gain-matched pairs here: that claim has no population */
+        const an_claim *g = claim_of(cl, n, "ReLU vs HardSigmoid, gain-matched init");
+        assert_int_equal(g->verdict, CLAIM_NO_DATA);
+        assert_int_equal(g->n, 0);
         assert_int_equal(x->n, 12);
         const an_pairfrac *pf = NULL;
         for (int i = 0; i < d.npf; i++)
-            if (d.pf[i].factor == FACTOR_ACTIVATION && !strcmp(d.pf[i].metric, "jac_test_mean"))
+            if (d.pf[i].factor == FACTOR_ACTIVATION && !strcmp(d.pf[i].metric, "jac_test_mean") &&
+                !*d.pf[i].subset)
                 pf = &d.pf[i];
         assert_non_null(pf);
         assert_int_equal(pf->clusters, 12);
@@ -713,6 +718,61 @@ static void test_factor_rules(void **state)
         an_db_free(&d);
         store_close(s);
     }
+}
+
+/* The activation pair at two inits that answer differently: at each
+ * activation's default init HardSigmoid has the lower Jacobian in all 8
+ * configs (a reversal), gain-matched ReLU has it in all 8. Pooled, the
+ * fraction is 1/2 and would read "inconclusive"; the two claims must come
+ * out not held and held. */
+static void test_factor_init_split(void **state)
+{
+    (void)state;
+    store *s = open_db("factor-init.db");
+    run_config c;
+    sn_err e = {0};
+    long id = 0;
+    for (int gm = 0; gm < 2; gm++)
+        for (int k = 0; k < 8; k++)
+            for (int a = 0; a < 2; a++) {
+                cfg(&c, 2 + k % 2, 16 << (k / 2 % 2), a ? "hardsigmoid" : "relu", "adam", 0, 0,
+                    1000);
+                c.train.opt.lr = k < 4 ? 0.001 : 0.01;
+                cJSON *in = cJSON_CreateString(gm ? "gain-matched" : "default");
+                assert_int_equal(run_config_set(&c, "init", in, &e), SN_OK);
+                cJSON_Delete(in);
+                assert_int_equal(run_config_resolve(&c, &e), SN_OK);
+                /* default: hardsigmoid (a = 1) lower; gain-matched: relu lower */
+                double jac = (a == 1) == (gm == 0) ? 1 : 2;
+                double gap = 0.1 + 0.01 * k + (a == k % 2 ? 0.05 : 0);
+                runspec q = {.id = id++, .gap = gap, .test_acc = 0.9 - gap, .jac = jac,
+                             .entropy = NAN, .trans = NAN};
+                add_run(s, &c, &q);
+            }
+    an_db d;
+    an_claim *cl;
+    int n;
+    load_and_judge(s, "factor-init.db", 400, &d, &cl, &n);
+    const an_claim *x = claim_of(cl, n, "ReLU vs HardSigmoid, each at its default init");
+    expect(x, CLAIM_NOT_HELD, "default init: reversal");
+    assert_int_equal(x->n, 8);
+    x = claim_of(cl, n, "ReLU vs HardSigmoid, gain-matched init");
+    expect(x, CLAIM_HELD, "gain-matched: held");
+    assert_int_equal(x->n, 8);
+    int seen = 0;
+    for (int i = 0; i < d.npf; i++) {
+        const an_pairfrac *p = &d.pf[i];
+        if (p->factor != FACTOR_ACTIVATION || strcmp(p->metric, "jac_test_mean"))
+            continue;
+        double want = !*p->subset ? 0.5 : !strcmp(p->subset, "default") ? 0 : 1;
+        assert_true(fabs(p->dir_metric.v - want) < 1e-12);
+        assert_int_equal(p->pairs, *p->subset ? 8 : 16);
+        seen++;
+    }
+    assert_int_equal(seen, 3);
+    free(cl);
+    an_db_free(&d);
+    store_close(s);
 }
 
 /* profiles of nb = 12 bins: anchors at 0, 4, 8, midpoints at 2, 6, 10 */
@@ -890,6 +950,17 @@ static void test_gap_test_noise(void **state)
         const an_claim *cor = claim_of(cl, n, "fashion-mnist: the Jacobian norm correlates");
         assert_true(fabs(cor->value.v - 1) < 1e-12); /* the estimate itself has no noise */
         expect(cor, v ? CLAIM_INCONCLUSIVE : CLAIM_HELD, v ? "100 test points" : "10^6 points");
+        /* every interval holds its estimate and stays in [-1, 1], however much
+         * the noise redraw pulls the resamples toward 0 */
+        for (int i = 0; i < d.ncorr; i++) {
+            const an_corr *x = &d.corr[i];
+            const an_interval *iv[3] = {&x->spearman, &x->kendall, &x->granulated};
+            for (int k = 0; k < 3; k++)
+                if (isfinite(iv[k]->lo)) {
+                    assert_true(iv[k]->lo <= iv[k]->v + 1e-12 && iv[k]->v <= iv[k]->hi + 1e-12);
+                    assert_true(iv[k]->lo >= -1 && iv[k]->hi <= 1);
+                }
+        }
         free(cl);
         an_db_free(&d);
         store_close(s);
@@ -1117,6 +1188,7 @@ int main(void)
         cmocka_unit_test(test_granulated_axes),
         cmocka_unit_test(test_claim_source),
         cmocka_unit_test(test_factor_rules),
+        cmocka_unit_test(test_factor_init_split),
         cmocka_unit_test(test_manifold_rules),
         cmocka_unit_test(test_gap_rules),
         cmocka_unit_test(test_gap_test_noise),

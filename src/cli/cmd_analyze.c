@@ -108,6 +108,7 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON *x = cJSON_CreateObject();
             cJSON_AddItemToArray(pa, x);
             cJSON_AddStringToObject(x, "factor", an_factor_name(p->factor));
+            cJSON_AddStringToObject(x, "init", *p->subset ? p->subset : "all");
             cJSON_AddStringToObject(x, "metric", p->metric);
             cJSON_AddNumberToObject(x, "pairs", (double)p->pairs);
             cJSON_AddNumberToObject(x, "configs", p->clusters);
@@ -229,8 +230,11 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
                 ci(a, sizeof a, &p->dir_metric);
                 ci(b, sizeof b, &p->dir_gap);
                 ci(cc, sizeof cc, &p->concord);
-                fprintf(f, "  %-11s %-20s %4ld pairs %3d configs  %-22s %-22s %-22s\n",
-                        an_factor_name(p->factor), p->metric, p->pairs, p->clusters, a, b, cc);
+                char fac[48];
+                snprintf(fac, sizeof fac, "%s%s%s", an_factor_name(p->factor),
+                         *p->subset ? " init " : "", p->subset);
+                fprintf(f, "  %-28s %-20s %4ld pairs %3d configs  %-22s %-22s %-22s\n", fac,
+                        p->metric, p->pairs, p->clusters, a, b, cc);
             }
         }
         if (d[i].pts.networks)

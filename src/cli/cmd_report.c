@@ -305,6 +305,10 @@ static void write_page(FILE *f, const char *title, char **paths, int nd, const a
                 const an_pairfrac *p = &d[i].pf[k];
                 fputs("<tr><td>", f);
                 esc(f, an_factor_name(p->factor));
+                if (*p->subset) {
+                    fputs(", init ", f);
+                    esc(f, p->subset);
+                }
                 fputs("</td><td>", f);
                 esc(f, p->metric);
                 fprintf(f, "</td><td>%ld (%d)</td>", p->pairs, p->clusters);

@@ -52,6 +52,9 @@ typedef struct an_pair {
     long a, b;        /* run_ids */
     int cluster;      /* pairs of one config (replicates) share it: they are
                          resampled together */
+    int init;         /* the pair's init (act_init: 0 each activation's default,
+                         1 gain-matched; configs without the key: 0); the
+                         members share it (init is not a free key) */
 } an_pair;
 
 /* The level of factor f the paper expects to generalize better: 0 member a
@@ -116,6 +119,10 @@ int an_correlations(struct sqlite3 *db, int reps, uint64_t seed, an_corr **out, 
 
 typedef struct an_pairfrac {
     an_factor factor;
+    /* the pairs it is over: "" all of the factor's pairs; for the activation
+     * factor also "default" and "gain-matched", the pairs at one init (the
+     * init changes the answer: docs/analysis.md) */
+    char subset[16];
     char metric[32];    /* jac_test_mean, trans_<kind>, ... */
     long pairs;         /* pairs with the metric and the gap finite in both members */
     int clusters;       /* distinct configs among them (replicates resampled together) */

@@ -1219,6 +1219,7 @@ static const char *const factor_what[FACTOR_COUNT] = {
 typedef struct pair_vals {
     int db;
     long a, b;
+    int init;   /* an_pair.init: the activation figure colours by it */
     double gap[2], jac[2], tr[NKIND][2];
 } pair_vals;
 
@@ -1283,7 +1284,7 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
                 pv = q;
             }
             pair_vals *p = &pv[np];
-            p->db = d, p->a = pairs[i].a, p->b = pairs[i].b;
+            p->db = d, p->a = pairs[i].a, p->b = pairs[i].b, p->init = pairs[i].init;
             if (!(rc = pair_fetch(c, d, st, p->a, p->gap, p->jac, p->tr, 0)) &&
                 !(rc = pair_fetch(c, d, st, p->b, p->gap, p->jac, p->tr, 1)) &&
                 fin2(p->gap, 0))
@@ -1330,8 +1331,13 @@ static int fig_factor(ctx *c, figure *f, an_factor fac)
         }
         pair_vals *p = &pv[i];
         r->db = p->db;
-        r->srank = p->db;
-        series_name(c, r->series, sizeof r->series, "pairs", p->db, c->ndb > 1);
+        /* the activation pairs at the two inits answer differently: one
+         * series each (docs/analysis.md) */
+        int by_init = fac == FACTOR_ACTIVATION;
+        r->srank = by_init ? 2 * p->db + p->init : p->db;
+        series_name(c, r->series, sizeof r->series,
+                    !by_init ? "pairs" : p->init ? "gain-matched init" : "default init", p->db,
+                    c->ndb > 1);
         r->run = p->a;
         r->v[0] = (double)p->b;
         const double *vals[3] = {p->gap, p->jac, kind >= 0 ? p->tr[kind] : NULL};
