@@ -1,5 +1,5 @@
-# sensi: plain Makefile. Targets: all (the sensi binary), test, asan, bench,
-# demo, clean, setup. System libraries via pkg-config.
+# sensi: plain Makefile. Targets: all (the sensi binary), test, asan, fuzz,
+# bench, demo, clean, setup. System libraries via pkg-config.
 CC      ?= cc
 PKGS    := openblas zlib libcjson liblbfgs libpng sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -25,7 +25,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HDRS     := $(wildcard src/*/*.h tests/*.h)
 
-.PHONY: all test asan bench demo clean setup tests
+.PHONY: all test asan fuzz bench demo clean setup tests
 all: sensi
 
 setup:
@@ -67,6 +67,11 @@ asan: setup
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" tests
 	@SENSI_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh build-asan
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c, clang) for every parser, each run
+# FUZZ_SECONDS (60) on a copy of its corpus; build-fuzz/ (tests/fuzz/run.sh).
+fuzz: setup
+	@sh tests/fuzz/run.sh
 
 # setup runs first in its own make: the pkg-config and mpicc probes above
 # are evaluated when make starts, before setup could install anything.

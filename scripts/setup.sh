@@ -8,7 +8,7 @@
 set -e
 cd "$(dirname "$0")/.."
 
-PKGS="gcc make pkg-config libopenblas-dev zlib1g-dev liblbfgs-dev libcjson-dev libcmocka-dev libpng-dev libsqlite3-dev libopenmpi-dev openmpi-bin gnuplot-nox chromium-headless-shell dataset-fashion-mnist"
+PKGS="gcc make pkg-config libopenblas-dev zlib1g-dev liblbfgs-dev libcjson-dev libcmocka-dev libpng-dev libsqlite3-dev libopenmpi-dev openmpi-bin gnuplot-nox chromium-headless-shell dataset-fashion-mnist clang libclang-rt-dev"
 [ "$1" = bench ] && PKGS="$PKGS python3-torch"
 
 missing=""

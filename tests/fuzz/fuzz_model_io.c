@@ -1,18 +1,11 @@
 /* fuzz_model_io.c: libFuzzer target for the safetensors loader
- * (model_load_buffer in src/nn/model_io.c).
+ * (model_load_buffer in src/nn/model_io.c), the parser behind every
+ * `sensi eval / jacobian / transitions / slice MODEL`.
  *
- * Not built by `make` (the Makefile builds tests/test_*.c only) and not part
- * of `make test`: tests/test_model_io.c already runs a seeded mutation fuzz
- * of 20000 inputs on every build. This target is for longer, coverage-guided
- * runs with clang:
- *
- *   clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *       tests/fuzz_model_io.c src/nn/model_io.c src/nn/mlp.c src/nn/act.c \
- *       src/core/[a-z]*.c $(pkg-config --cflags --libs libcjson zlib openblas) -lm \
- *       -o fuzz_model_io
- *   mkdir -p fuzz-corpus
- *   SENSI_FUZZ_SEED=fuzz-corpus/seed.safetensors ./fuzz_model_io
- *   ./fuzz_model_io -max_len=8192 -timeout=5 fuzz-corpus
+ * Built and run by tests/fuzz/run.sh (`make fuzz`, part of CI: FUZZ_SECONDS
+ * per target, corpus tests/fuzz/corpus/fuzz_model_io/). tests/test_model_io.c
+ * also runs a seeded mutation fuzz of 20000 inputs on every `make test`;
+ * this target is the coverage-guided one.
  *
  * With SENSI_FUZZ_SEED=path set, the binary writes a small valid model
  * (depth 2, biases, metadata) to path and exits, so the corpus starts from a
@@ -22,16 +15,17 @@
  *
  * Does not: check anything model_load_buffer does not promise. On SN_OK the
  * model must be consistent (dims, slab size, finite values); on failure the
- * message must be non-empty and the outputs reset. Any other outcome, a
- * sanitizer report or a crash, is a bug. */
+ * message must be non-empty and the outputs reset (leaks: ASan's leak check
+ * at exit of each run). Any other outcome, a sanitizer report or a crash, is
+ * a bug. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/core/rng.h"
-#include "../src/nn/model_io.h"
+#include "../../src/core/rng.h"
+#include "../../src/nn/model_io.h"
 
 static void write_seed(const char *path)
 {

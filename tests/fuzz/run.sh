@@ -1,0 +1,124 @@
+#!/bin/sh
+# tests/fuzz/run.sh: build the libFuzzer targets tests/fuzz/fuzz_*.c with
+# clang (ASan + UBSan + libFuzzer) against the library sources and run each
+# for a bounded time on a copy of its corpus; `make fuzz` and CI call it.
+#
+#   FUZZ_SECONDS=60    time per target (-max_total_time)
+#   FUZZ_RUNS=N        stop a target after N executions instead (offline runs;
+#                      FUZZ_SECONDS then still bounds it, set it high)
+#   FUZZ_TARGETS="fuzz_idx fuzz_spec"   a subset (default: every target)
+#   FUZZ_BUILD=build-fuzz               objects, binaries, logs, artifacts
+#   FUZZ_KEEP_CORPUS=DIR               keep the grown corpora under DIR
+#
+# Each target runs on a copy of tests/fuzz/corpus/<target>/ in a temp folder
+# (the committed corpus is never grown), with -timeout=10 (a hang is an
+# input slower than 10 s) and -rss_limit_mb=2048, and libFuzzer's leak check.
+# A crash, sanitizer report, failed check, leak, timeout or out-of-memory
+# stops that target with its reproducer in FUZZ_BUILD/artifacts/ and makes
+# this script exit 1 after the remaining targets ran. Prints per target:
+#   measured: fuzz_X N execs in S s, 0 crashes (cov C, ft F, corpus A -> B)
+# Does not: grow the committed corpus, or minimise crashes (run the binary:
+# FUZZ_BUILD/fuzz_X -minimize_crash=1 -runs=10000 ARTIFACT).
+cd "$(dirname "$0")/../.." || exit 2
+ROOT=$(pwd)
+B=${FUZZ_BUILD:-build-fuzz}
+SECS=${FUZZ_SECONDS:-60}
+CC=${FUZZ_CC:-clang}
+command -v "$CC" >/dev/null 2>&1 || {
+    echo "fuzz: $CC not found (Debian: apt-get install clang libclang-rt-dev; make setup does)" >&2
+    exit 2
+}
+PKGS="openblas zlib libcjson liblbfgs libpng sqlite3"
+PKG_CFLAGS=$(pkg-config --cflags $PKGS) || exit 2
+PKG_LIBS=$(pkg-config --libs $PKGS) || exit 2
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+CFLAGS="-std=gnu11 -O1 -g -Wall -Wextra -Wno-sign-compare -fno-fast-math $SAN $PKG_CFLAGS"
+# clang 14 names a target_clones function's ifunc "f.ifunc", so calls from
+# other files (act_forward in src/nn/act.c) do not link (fixed in clang 15):
+# the fuzz build needs no AVX2 clone, so the attribute is emptied here.
+LIBFLAGS="-D'target_clones(...)='"
+mkdir -p "$B/obj" "$B/artifacts" || exit 2
+
+# --- the library, instrumented for coverage (fuzzer-no-link) ---
+newest_hdr=$(ls -t src/*/*.h | head -1)
+jobs=$(nproc 2>/dev/null || echo 2)
+objs=""
+pids=""
+n=0
+for src in src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c; do
+    obj="$B/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
+    objs="$objs $obj"
+    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_hdr" -nt "$obj" ] ||
+       [ "$0" -nt "$obj" ]; then
+        # shellcheck disable=SC2086
+        eval "$CC $CFLAGS $LIBFLAGS -fsanitize=fuzzer-no-link -c $src -o $obj" &
+        pids="$pids $!"
+        n=$((n + 1))
+        if [ "$n" -ge "$jobs" ]; then
+            for p in $pids; do wait "$p" || exit 1; done
+            pids=""
+            n=0
+        fi
+    fi
+done
+for p in $pids; do wait "$p" || exit 1; done
+rm -f "$B/libsensi-fuzz.a"
+# shellcheck disable=SC2086
+ar rcs "$B/libsensi-fuzz.a" $objs || exit 1
+
+# --- the targets ---
+targets=${FUZZ_TARGETS:-$(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)}
+for t in $targets; do
+    [ -f "tests/fuzz/$t.c" ] || { echo "fuzz: no target tests/fuzz/$t.c" >&2; exit 2; }
+    # shellcheck disable=SC2086
+    $CC $CFLAGS -fsanitize=fuzzer "tests/fuzz/$t.c" "$B/libsensi-fuzz.a" -o "$B/$t" \
+        $PKG_LIBS -lm -lpthread || exit 1
+done
+
+# --- the runs ---
+export SENSI_FUZZ_DB="$ROOT/tests/fuzz/corpus/fuzz_store/fit8-p512.db"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fail=0
+failed=""
+for t in $targets; do
+    work=$(mktemp -d "${TMPDIR:-/tmp}/sensi-fuzz-$t.XXXXXX") || exit 2
+    mkdir -p "$work/corpus"
+    [ -d "tests/fuzz/corpus/$t" ] && cp "tests/fuzz/corpus/$t"/* "$work/corpus/" 2>/dev/null
+    seeds=$(ls "$work/corpus" | wc -l)
+    dict=""
+    [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+    runs=""
+    [ -n "$FUZZ_RUNS" ] && runs="-runs=$FUZZ_RUNS"
+    log="$B/$t.log"
+    # shellcheck disable=SC2086
+    "$B/$t" -max_total_time="$SECS" $runs -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" $dict \
+        "$work/corpus" >"$log" 2>&1
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    secs=$(sed -n 's/^stat::total_time_sec: *//p' "$log" 2>/dev/null | tail -1)
+    [ -n "$secs" ] || secs=$(grep -o 'in [0-9]* second' "$log" | tail -1 | grep -o '[0-9]*')
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    [ -n "$secs" ] || { [ -n "$rate" ] && [ "$rate" -gt 0 ] && secs=$(( ${execs:-0} / rate )); }
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
+    ft=$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
+    corp=$(ls "$work/corpus" | wc -l)
+    if [ "$rc" -eq 0 ]; then
+        crashes=0
+        echo "PASS $t"
+    else
+        crashes=1
+        fail=$((fail + 1))
+        failed="$failed $t"
+        echo "FAIL $t (exit $rc); reproducer: $(ls "$B/artifacts/$t-"* 2>/dev/null | tail -1)"
+        grep -E 'ERROR|SUMMARY|fuzz check failed|runtime error|Test unit written' "$log" | head -20
+        tail -40 "$log"
+    fi
+    echo "measured: $t ${execs:-?} execs in ${secs:-?} s (${rate:-?}/s), $crashes crashes (cov ${cov:-?}, ft ${ft:-?}, corpus $seeds -> $corp)"
+    if [ -n "$FUZZ_KEEP_CORPUS" ]; then
+        mkdir -p "$FUZZ_KEEP_CORPUS/$t" && cp "$work/corpus"/* "$FUZZ_KEEP_CORPUS/$t/" 2>/dev/null
+    fi
+    rm -rf "$work"
+done
+[ "$fail" -eq 0 ] || { echo "fuzz: $fail target(s) failed:$failed" >&2; exit 1; }
