@@ -226,7 +226,7 @@ static void test_correlations(void **state)
     sn_err e = {0};
     an_cmp *cm;
     int ncm;
-    assert_int_equal(an_correlations(db, 200, 7, &c, &n, &cm, &ncm, &e), SN_OK);
+    assert_int_equal(an_correlations(db, &(an_opts){200, 7, 0}, &c, &n, &cm, &ncm, &e), SN_OK);
     free(cm);
     int seen = 0;
     for (int i = 0; i < n; i++) {
@@ -308,7 +308,7 @@ static void test_claim_noise_confound(void **state)
         sn_err e = {0};
         char path[300];
         snprintf(path, sizeof path, "%s/noise.db", g_dir);
-        assert_int_equal(an_db_load(store_db(s), path, 400, 3, &d, &e), SN_OK);
+        assert_int_equal(an_db_load(store_db(s), path, &(an_opts){400, 3, 0}, &d, &e), SN_OK);
         an_claim *cl;
         int n;
         assert_int_equal(an_claims(&d, 1, &cl, &n, &e), SN_OK);
@@ -437,7 +437,7 @@ static void test_points(void **state)
     an_corr *cc;
     an_cmp *cm;
     int nc, ncm;
-    assert_int_equal(an_correlations(store_db(s), 10, 1, &cc, &nc, &cm, &ncm, &e), SN_OK);
+    assert_int_equal(an_correlations(store_db(s), &(an_opts){10, 1, 0}, &cc, &nc, &cm, &ncm, &e), SN_OK);
     assert_int_equal(nc, 0);
     assert_int_equal(ncm, 0);
     free(cc), free(cm);
@@ -470,7 +470,7 @@ static void test_granulated_axes(void **state)
     sn_err e = {0};
     an_cmp *cm;
     int ncm;
-    assert_int_equal(an_correlations(store_db(s), 0, 1, &cc, &n, &cm, &ncm, &e), SN_OK);
+    assert_int_equal(an_correlations(store_db(s), &(an_opts){0, 1, 0}, &cc, &n, &cm, &ncm, &e), SN_OK);
     free(cm);
     int seen = 0;
     for (int i = 0; i < n; i++)
@@ -481,6 +481,52 @@ static void test_granulated_axes(void **state)
         }
     assert_int_equal(seen, 1);
     free(cc);
+    store_close(s);
+}
+
+/* tau-a (the default, Jiang et al.) against tau-b (--tau-b) on groups with
+ * a tie, by hand: axis width, group adam: gaps 0.1 0.2 0.3, Jacobians 1 1
+ * 2: tau-a = (0 + 1 + 1) / 3 = 2/3, tau-b = 2 / sqrt((3 - 1) 3) = 0.8165;
+ * group rmsprop: 1. Axis opt: three groups of two, all concordant: 1.
+ * Granulated: tau-a ((2/3 + 1) / 2 + 1) / 2 = 0.91667, tau-b ((0.8165 + 1)
+ * / 2 + 1) / 2 = 0.95412. */
+static void test_granulated_tau_b(void **state)
+{
+    (void)state;
+    store *s = open_db("taub.db");
+    run_config c;
+    long id = 0;
+    const char *opts[2] = {"adam", "rmsprop"};
+    const double jac[2][3] = {{1, 1, 2}, {3, 4, 5}};
+    for (int o = 0; o < 2; o++)
+        for (int w = 0; w < 3; w++) {
+            cfg(&c, 2, 16 << w, "relu", opts[o], 0, 0, 100);
+            double gap = 0.1 * (1 + w + 3 * o);
+            add(s, id++, 0, &c, "fit", gap, 0.9 - gap, jac[o][w], NAN);
+        }
+    const double want[2] = {(2.0 / 3 + 1) / 4 + 0.5, (2 / sqrt(6) + 1) / 4 + 0.5};
+    for (int b = 0; b < 2; b++) {
+        an_corr *cc;
+        an_cmp *cm;
+        int n, ncm;
+        sn_err e = {0};
+        assert_int_equal(an_correlations(store_db(s), &(an_opts){200, 1, b}, &cc, &n, &cm, &ncm,
+                                         &e),
+                         SN_OK);
+        free(cm);
+        const an_corr *x = NULL;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(cc[i].metric, "jac_test_mean"))
+                x = &cc[i];
+        assert_non_null(x);
+        assert_int_equal(x->granulated_axes, 2);
+        assert_int_equal(x->granulated_tau_b, b);
+        if (fabs(x->granulated.v - want[b]) > 1e-12)
+            fail_msg("tau-%c: granulated %.6f, by hand %.6f", b ? 'b' : 'a', x->granulated.v,
+                     want[b]);
+        assert_true(x->granulated.lo <= x->granulated.v && x->granulated.v <= x->granulated.hi);
+        free(cc);
+    }
     store_close(s);
 }
 
@@ -660,7 +706,7 @@ static void load_and_judge(store *s, const char *name, int reps, an_db *d, an_cl
     sn_err e = {0};
     char path[300];
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    assert_int_equal(an_db_load(store_db(s), path, reps, 11, d, &e), SN_OK);
+    assert_int_equal(an_db_load(store_db(s), path, &(an_opts){reps, 11, 0}, d, &e), SN_OK);
     assert_int_equal(an_claims(d, 1, cl, n, &e), SN_OK);
 }
 
@@ -1013,7 +1059,7 @@ static void test_noise_coverage(void **state)
         sn_err e = {0};
         char path[300];
         snprintf(path, sizeof path, "%s/coverage.db", g_dir);
-        assert_int_equal(an_db_load(store_db(s), path, REPS, 100 + k, &d, &e), SN_OK);
+        assert_int_equal(an_db_load(store_db(s), path, &(an_opts){REPS, 100 + k, 0}, &d, &e), SN_OK);
         const an_corr *x = NULL;
         for (int i = 0; i < d.ncorr; i++)
             if (!strcmp(d.corr[i].metric, "jac_test_mean") &&
@@ -1259,6 +1305,7 @@ int main(void)
         cmocka_unit_test(test_points),
         cmocka_unit_test(test_onoff),
         cmocka_unit_test(test_granulated_axes),
+        cmocka_unit_test(test_granulated_tau_b),
         cmocka_unit_test(test_claim_source),
         cmocka_unit_test(test_factor_rules),
         cmocka_unit_test(test_factor_init_split),

@@ -48,19 +48,24 @@ void cli_load_data(const data_opts *o, dataset *train, dataset *test);
  * missing its value) and pointing to `sensi CMD --help`. */
 void die_bad_option(const char *cmd, char **argv) __attribute__((noreturn));
 
-/* Die unless the directory that would hold path exists and is writable, so a
- * long run fails before it starts rather than at the end. what: "model",
- * "image", ... */
+/* Die unless a file could be written at path (file_check_writable: not
+ * empty, not a directory or FIFO, a name that fits, a directory that exists
+ * and takes a new file), so a long run fails before it starts rather than at
+ * the end. what: "model", "image", ... */
 void cli_check_writable(const char *path, const char *what);
 
 /* Data options recorded in a model's metadata (sensi.config: dataset,
  * subset sizes, preprocessing, random labels, seed) copied into o; keys that
- * are absent keep o's values. Dies on malformed metadata. */
+ * are absent get `sensi train`'s defaults, a model without sensi.config
+ * leaves o as it was. Every key is checked with the run-config table
+ * (src/study/config.c, the rules of the options and of sweep specs): a
+ * wrong type, a value out of range, an unknown name or key dies with
+ * "MODEL: sensi.config: KEY: ..." (exit 2). */
 struct model_meta;
 void data_opts_from_meta(const struct model_meta *mm, const char *path, data_opts *o);
 
 /* The augment_shift the model was trained with (sensi.config; 0 when absent).
- * Dies on malformed metadata. */
+ * Dies on malformed metadata (the same checks as data_opts_from_meta). */
 int cli_model_augment_shift(const struct model_meta *mm, const char *path);
 
 /* Load the model at path (dies with a clear message on error) and, when
@@ -84,7 +89,12 @@ void json_add_num(cJSON *o, const char *k, double v);
 /* Print a cJSON object on one line to stdout and free it. */
 void print_json(cJSON *obj);
 
-/* Catch SIGINT and SIGTERM from now on: the returned flag becomes non-zero
+/* Die unless pos (an --anchors position in the training split file) lies in
+ * the model's training subset, the first n examples of data's training
+ * split: the rule slice and transitions share. */
+void cli_check_anchor(long pos, int n, const char *data);
+
+/* Catch SIGINT, SIGTERM and SIGHUP from now on: the returned flag becomes non-zero
  * instead of the process dying, so a long command stops cleanly and keeps
  * what it has (train_hooks.stop, sched_opts.stop). */
 volatile sig_atomic_t *cli_catch_stop(void);
@@ -108,7 +118,8 @@ int cmd_report(int argc, char **argv);
  * terminal report or build the JSON object. */
 struct an_db;
 struct an_claim;
-int analysis_load_all(char **paths, int n, int reps, uint64_t seed, struct an_db **out,
+struct an_opts;
+int analysis_load_all(char **paths, int n, const struct an_opts *o, struct an_db **out,
                       struct an_claim **cl, int *ncl);
 void analysis_print(FILE *f, const struct an_db *d, int nd, const struct an_claim *cl, int ncl);
 cJSON *analysis_json(const struct an_db *d, int nd, const struct an_claim *cl, int ncl);

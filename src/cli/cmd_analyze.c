@@ -27,6 +27,9 @@ static void usage(FILE *f)
 "  --json               one JSON object on stdout (default when not a terminal)\n"
 "  --bootstrap N        bootstrap resamples for the intervals [1000]\n"
 "  --seed S             bootstrap seed [1]\n"
+"  --tau-b              granulated Kendall with tau-b inside each group (groups\n"
+"                       where one side all ties are skipped) instead of Jiang et\n"
+"                       al.'s tau-a over all pairs (ties 0, every group kept)\n"
 "  -h, --help           this help\n");
 }
 
@@ -84,6 +87,7 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON_AddItemToObject(x, "kendall", interval_json(&c->kendall));
             cJSON_AddItemToObject(x, "granulated_kendall", interval_json(&c->granulated));
             cJSON_AddNumberToObject(x, "granulated_axes", c->granulated_axes);
+            cJSON_AddStringToObject(x, "granulated_tau", c->granulated_tau_b ? "b" : "a");
             cJSON_AddStringToObject(x, "population", c->population);
             cJSON *psi = cJSON_AddObjectToObject(x, "granulated_psi");
             for (int a = 0; psi && a < c->naxes; a++)
@@ -270,8 +274,7 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
     }
 }
 
-int analysis_load_all(char **paths, int n, int reps, uint64_t seed, an_db **out, an_claim **cl,
-                      int *ncl)
+int analysis_load_all(char **paths, int n, const an_opts *o, an_db **out, an_claim **cl, int *ncl)
 {
     an_db *d = calloc(n > 0 ? n : 1, sizeof(an_db));
     if (!d)
@@ -281,7 +284,7 @@ int analysis_load_all(char **paths, int n, int reps, uint64_t seed, an_db **out,
         sn_err e = {0};
         if (store_open(paths[i], NULL, &s, &e))
             die_err(&e);
-        if (an_db_load(store_db(s), paths[i], reps, seed, &d[i], &e))
+        if (an_db_load(store_db(s), paths[i], o, &d[i], &e))
             die("%s: %s", paths[i], e.msg);
         store_close(s);
     }
@@ -306,15 +309,17 @@ int analysis_load_all(char **paths, int n, int reps, uint64_t seed, an_db **out,
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option lo[] = {{"json", 0, 0, 'J'}, {"bootstrap", 1, 0, 'b'},
-                                       {"seed", 1, 0, 's'}, {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
+                                       {"seed", 1, 0, 's'}, {"tau-b", 0, 0, 'B'},
+                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int json = 0, c;
     long reps = 1000;
     uint64_t seed = 1;
+    int tau_b = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'J': json = 1; break;
+        case 'B': tau_b = 1; break;
         case 'b': reps = parse_long("--bootstrap", optarg, 0, 1000000); break;
         case 's': seed = parse_u64("--seed", optarg); break;
         case 'h': usage(stdout); return 0;
@@ -328,7 +333,8 @@ int cmd_analyze(int argc, char **argv)
     an_db *d;
     an_claim *cl;
     int ncl, n = argc - optind;
-    analysis_load_all(argv + optind, n, (int)reps, seed, &d, &cl, &ncl);
+    an_opts o = {(int)reps, seed, tau_b};
+    analysis_load_all(argv + optind, n, &o, &d, &cl, &ncl);
     if (json)
         print_json(analysis_json(d, n, cl, ncl));
     else

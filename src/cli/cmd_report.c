@@ -37,6 +37,8 @@ static void usage(FILE *f)
 "  --all-networks       figures also draw other databases' networks, label-noise\n"
 "                       networks and those of the other protocol (own series);\n"
 "                       by default each shows only its claim's population\n"
+"  --tau-b              granulated Kendall with tau-b in each group (see sensi\n"
+"                       analyze --help)\n"
 "  --bootstrap N        bootstrap resamples for the intervals [1000]\n"
 "  --seed S             bootstrap seed [1]\n"
 "  --title T            page title [Sensitivity and generalization]\n"
@@ -393,19 +395,20 @@ int cmd_report(int argc, char **argv)
     static const struct option lo[] = {{"output", 1, 0, 'o'}, {"slice", 1, 0, 'S'},
                                        {"bootstrap", 1, 0, 'b'}, {"seed", 1, 0, 's'},
                                        {"title", 1, 0, 't'}, {"quiet", 0, 0, 'q'},
-                                       {"all-networks", 0, 0, 'A'},
+                                       {"all-networks", 0, 0, 'A'}, {"tau-b", 0, 0, 'B'},
                                        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *dir = NULL, *slice = NULL, *title = "Sensitivity and generalization";
     figure_opts fo = {0};
     long reps = 1000;
     uint64_t seed = 1;
-    int quiet = 0, c;
+    int quiet = 0, tau_b = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
         switch (c) {
         case 'o': dir = optarg; break;
         case 'S': slice = optarg; break;
         case 'A': fo.all_networks = 1; break;
+        case 'B': tau_b = 1; break;
         case 'b': reps = parse_long("--bootstrap", optarg, 0, 1000000); break;
         case 's': seed = parse_u64("--seed", optarg); break;
         case 't': title = optarg; break;
@@ -429,7 +432,8 @@ int cmd_report(int argc, char **argv)
     an_db *d;
     an_claim *cl;
     int ncl;
-    analysis_load_all(paths, nd, (int)reps, seed, &d, &cl, &ncl);
+    an_opts ao = {(int)reps, seed, tau_b};
+    analysis_load_all(paths, nd, &ao, &d, &cl, &ncl);
     mkdir_p(dir);
 
     store **st = calloc(nd, sizeof *st);

@@ -685,10 +685,12 @@ static int cmp_gitem(const void *p, const void *q)
 
 /* The granulated coefficient's interval by a group bootstrap: each
  * resample redraws the values from their sampling noise, recomputes every
- * group's tau-a, draws each axis's groups with replacement and averages
- * (psi per axis, then the mean over the axes with groups); the interval
+ * group's tau, draws each axis's groups with replacement and averages
+ * (psi per axis, then the mean over the axes with groups; tau_b: the tau
+ * of an_opts); the interval
  * hull_interval's around out->v, the estimate. *p: bootstrap p of 0. */
-static void granulated_boot(corr_data *d, int reps, uint64_t seed, an_interval *out, double *p)
+static void granulated_boot(corr_data *d, int reps, int tau_b, uint64_t seed, an_interval *out,
+                            double *p)
 {
     out->lo = out->hi = *p = NAN;
     int n = d->n, A = d->A;
@@ -735,7 +737,7 @@ static void granulated_boot(corr_data *d, int reps, uint64_t seed, an_interval *
             int m = 0;
             for (int q = gbeg[t]; q < gend[t]; q++)
                 gx[m] = d->bx[it[q].i], gy[m++] = d->by[it[q].i];
-            tau[t] = stats_kendall_a(gx, gy, m);
+            tau[t] = tau_b ? stats_kendall(gx, gy, m) : stats_kendall_a(gx, gy, m);
         }
         double sum = 0;
         int axes = 0;
@@ -743,10 +745,18 @@ static void granulated_boot(corr_data *d, int reps, uint64_t seed, an_interval *
             int G = goff[a + 1] - goff[a];
             if (G < 1)
                 continue;
+            /* tau-b is NaN in a group where one side all ties: skipped,
+             * as in the estimate (stats_granulated_kendall_ex) */
             double ps = 0;
-            for (int g = 0; g < G; g++)
-                ps += tau[goff[a] + (int)rng_below(&r, (uint32_t)G)];
-            sum += ps / G;
+            int used = 0;
+            for (int g = 0; g < G; g++) {
+                double t = tau[goff[a] + (int)rng_below(&r, (uint32_t)G)];
+                if (isfinite(t))
+                    ps += t, used++;
+            }
+            if (!used)
+                continue;
+            sum += ps / used;
             axes++;
         }
         double v = axes ? sum / axes : NAN;
@@ -866,9 +876,11 @@ static int push_corr(an_corr **res, int *nres, an_corr **c)
     return 0;
 }
 
-int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *nout,
-                    an_cmp **cmp_out, int *ncmp_out, sn_err *e)
+int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_cmp **cmp_out,
+                    int *ncmp_out, sn_err *e)
 {
+    int reps = o->reps;
+    uint64_t seed = o->seed;
     *out = NULL;
     *nout = 0;
     *cmp_out = NULL;
@@ -1069,7 +1081,8 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
                 double *pa = malloc(sizeof(double) * A);
                 int used = 0;
                 if (pa) {
-                    c->granulated.v = stats_granulated_kendall_ex(x, y, group, k, A, 0, pa);
+                    c->granulated_tau_b = o->tau_b;
+                    c->granulated.v = stats_granulated_kendall_ex(x, y, group, k, A, o->tau_b, pa);
                     for (int a = 0; a < A; a++) {
                         used += isfinite(pa[a]);
                         if (isfinite(pa[a]) && c->naxes < AN_MAX_AXES) {
@@ -1082,7 +1095,8 @@ int an_correlations(sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *no
                 free(pa);
                 c->granulated_axes = used;
                 if (isfinite(c->granulated.v) && full)
-                    granulated_boot(&cd, reps, s + 4, &c->granulated, &c->granulated_p);
+                    granulated_boot(&cd, reps, o->tau_b, s + 4, &c->granulated,
+                                    &c->granulated_p);
             }
             if (strcmp(metrics[m].name, "jac_test_mean"))
                 continue;
@@ -1908,8 +1922,10 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
 
 /* ---- one database ---- */
 
-int an_db_load(sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *out, sn_err *e)
+int an_db_load(sqlite3 *db, const char *path, const an_opts *o, an_db *out, sn_err *e)
 {
+    int reps = o->reps;
+    uint64_t seed = o->seed;
     memset(out, 0, sizeof *out);
     snprintf(out->path, sizeof out->path, "%s", path);
     sqlite3_stmt *st;
@@ -1941,7 +1957,7 @@ int an_db_load(sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *ou
     }
     sqlite3_finalize(st);
     out->protocol = an_db_protocol(db);
-    int rc = an_correlations(db, reps, seed, &out->corr, &out->ncorr, &out->cmp, &out->ncmp, e);
+    int rc = an_correlations(db, o, &out->corr, &out->ncorr, &out->cmp, &out->ncmp, e);
     if (!rc)
         rc = an_pair_fractions(db, reps, seed, &out->pf, &out->npf, out->npairs, e);
     if (!rc)

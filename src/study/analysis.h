@@ -84,6 +84,7 @@ typedef struct an_corr {
     double spearman_p;        /* bootstrap p of Spearman = 0 */
     double sp90_lo, sp90_hi;  /* Spearman's 90% interval (the equivalence test's) */
     double granulated_p;
+    int granulated_tau_b;     /* the within-group tau: 1 tau-b, 0 tau-a (an_opts) */
     int granulated_axes;      /* hyper-parameter axes with at least one group (label
                                  noise is never an axis: Jiang et al. vary optimisation
                                  and architecture; networks of other noise levels are in
@@ -104,6 +105,16 @@ typedef struct an_cmp {
     double p;           /* bootstrap p of diff = 0 */
 } an_cmp;
 
+/* How the analysis runs: reps bootstrap resamples (0: no intervals) from
+ * seed; tau_b: the granulated coefficient with Kendall's tau-b inside the
+ * groups (groups where one side all ties are skipped) instead of Jiang et
+ * al.'s tau-a over all ordered pairs (ties 0, every group kept). */
+typedef struct an_opts {
+    int reps;
+    uint64_t seed;
+    int tau_b;
+} an_opts;
+
 /* Correlations of every metric present in db with the gap, per dataset and
  * population (true-label networks; and all when some had label noise), over
  * fit networks of the database's protocol. Intervals: percentile bootstrap
@@ -112,7 +123,7 @@ typedef struct an_cmp {
  * sampling noise (docs/analysis.md); the granulated coefficient by a group
  * bootstrap. *out and *cmp (the Jacobians against each baseline and
  * transition metric) malloc'd. */
-int an_correlations(struct sqlite3 *db, int reps, uint64_t seed, an_corr **out, int *n,
+int an_correlations(struct sqlite3 *db, const an_opts *o, an_corr **out, int *n,
                     an_cmp **cmp, int *ncmp, sn_err *e);
 
 /* ---- pair fractions ---- */
@@ -241,8 +252,7 @@ typedef struct an_db {
 } an_db;
 
 /* All of the above for db (path: for messages and captions). */
-int an_db_load(struct sqlite3 *db, const char *path, int reps, uint64_t seed, an_db *out,
-               sn_err *e);
+int an_db_load(struct sqlite3 *db, const char *path, const an_opts *o, an_db *out, sn_err *e);
 void an_db_free(an_db *d);   /* NULL fine */
 
 /* Which of n candidate databases a claim (or its figure) on one dataset is
