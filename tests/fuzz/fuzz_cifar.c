@@ -95,6 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(d.y[i] < d.k && d.y[i] == d.y_true[i], "label < k, y == y_true");
             FUZZ_CHECK(d.index[i] == i, "index[i] = i");
         }
+        FUZZ_NOTE("accepted: %d %s records from %d file(s)%s", d.n, c100 ? "CIFAR-100" : "CIFAR-10",
+                  nf, all_plain ? "" : ", gzip");
         dataset_free(&d);
     }
     for (int f = 0; f < nf; f++)

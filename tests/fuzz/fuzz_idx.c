@@ -74,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         for (int j = 0; j < d.d; j++)
             FUZZ_CHECK(d.fill[j] == 0.0f, "fill of [0,1] scaling is 0");
+        FUZZ_NOTE("accepted: %d images of %dx%d%s%s", d.n, d.h, d.w, plain_img ? "" : ", gzip images",
+                  plain_lab ? "" : ", gzip labels");
         dataset_free(&d);
     }
     unlink(ip);

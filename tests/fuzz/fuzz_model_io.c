@@ -26,6 +26,7 @@
 
 #include "../../src/core/rng.h"
 #include "../../src/nn/model_io.h"
+#include "fuzz_util.h"
 
 static void write_seed(const char *path)
 {
@@ -89,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     if (!model_meta_get(&meta, "sensi.act"))
         abort();
+    FUZZ_NOTE("accepted: depth %d, %d -> %d, %zu params, %d metadata keys, act %s", L, m.cfg.d,
+              m.cfg.k, np, meta.n, model_meta_get(&meta, "sensi.act"));
     mlp_free(&m);
     model_meta_free(&meta);
     return 0;

@@ -71,6 +71,8 @@ static void check_spec(const char *text, const char *scale, int reparse)
     FUZZ_CHECK(nd >= 1 && nd <= 4, "one to four datasets");
     for (int i = 0; i < nd; i++)
         FUZZ_CHECK(names[i] && names[i][0], "dataset names");
+    FUZZ_NOTE("accepted%s%s: '%s', %ld runs, %d grids, %d datasets", scale ? " with scale " : "",
+              scale ? scale : "", s.name, s.n_runs, s.n_grids, nd);
     if (reparse) {
         /* the canonical JSON is what a database stores and what a shard is
          * checked against: it must parse again to the same sweep */

@@ -5,7 +5,8 @@
  *   store_open(path, NULL)       as analyze / runs / merge open an input
  *   store_get_spec, store_count  as merge and runs report it
  *   store_each_run, store_export_csv   as `sensi runs` (JSON lines, CSV)
- *   an_db_load + an_claims       as analyze (bootstrap of FUZZ_REPS resamples)
+ *   an_db_load + an_claims       as analyze (bootstrap of FUZZ_REPS resamples;
+ *                                --tau-b on inputs of odd length)
  *   store_merge into a new db    as merge (created with the input's spec)
  *
  * Checks the promises of store.h and analysis.h: a refused file gets a
@@ -22,7 +23,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#include "../../src/study/analysis.h"
+#include "../../src/analysis/analysis.h"
 #include "../../src/study/store.h"
 #include "fuzz_util.h"
 
@@ -72,6 +73,7 @@ static inline void fuzz_read_db(const char *in, const uint8_t *data, size_t size
         FUZZ_CHECK(e.msg[0] != '\0', "refusal without a message");
         FUZZ_CHECK(s == NULL, "refusal with a store");
         FUZZ_CHECK(fuzz_same(in, data, size), "a refused file is left unchanged");
+        FUZZ_NOTE("refused: %s", e.msg);
         return;
     }
     store_spec sp;
@@ -99,7 +101,13 @@ static inline void fuzz_read_db(const char *in, const uint8_t *data, size_t size
 
     an_db d;
     sn_err e4 = {0};
-    if (an_db_load(store_db(s), in, FUZZ_REPS, 1, &d, &e4) == SN_OK) {
+    an_opts opt = {.reps = FUZZ_REPS, .seed = 1, .tau_b = (int)(size & 1)};
+    int loaded = an_db_load(store_db(s), in, &opt, &d, &e4) == SN_OK;
+    FUZZ_NOTE("opened: spec '%s', %ld runs (%ld fit, %ld outside), %ld rows; analysis %s%s%s",
+              sp.name, have_counts ? c.total : -1L, have_counts ? c.fit : -1L,
+              have_counts ? c.outside : -1L, rows, loaded ? "loaded" : "refused: ",
+              loaded ? "" : e4.msg, loaded && d.ncorr ? " (with correlations)" : "");
+    if (loaded) {
         an_claim *cl = NULL;
         int ncl = 0;
         sn_err e5 = {0};

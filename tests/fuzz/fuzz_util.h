@@ -23,6 +23,24 @@
         }                                                                                    \
     } while (0)
 
+/* With SENSI_FUZZ_NOTES set, one line per input on stderr saying what the
+ * parser accepted (run a binary on corpus files to see which inputs load:
+ * build-fuzz/fuzz_idx FILE...), else nothing. */
+static inline int fuzz_notes(void)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("SENSI_FUZZ_NOTES") != NULL;
+    return on;
+}
+#define FUZZ_NOTE(...)                                                                       \
+    do {                                                                                     \
+        if (fuzz_notes()) {                                                                  \
+            fprintf(stderr, "note: " __VA_ARGS__);                                           \
+            fputc('\n', stderr);                                                             \
+        }                                                                                    \
+    } while (0)
+
 static char fuzz_dir_path[256];
 
 static inline void fuzz_dir_remove(void)

@@ -40,12 +40,14 @@ LIBFLAGS="-D'target_clones(...)='"
 mkdir -p "$B/obj" "$B/artifacts" || exit 2
 
 # --- the library, instrumented for coverage (fuzzer-no-link) ---
+# every library folder (src/*/ but the CLI), as the Makefile's LIB_SRC
+lib_src=$(ls src/*/*.c | grep -v '^src/cli/')
 newest_hdr=$(ls -t src/*/*.h | head -1)
 jobs=$(nproc 2>/dev/null || echo 2)
 objs=""
 pids=""
 n=0
-for src in src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c; do
+for src in src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c src/analysis/*.c src/report/*.c; do
     obj="$B/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
     objs="$objs $obj"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_hdr" -nt "$obj" ] ||
