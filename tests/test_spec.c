@@ -1,5 +1,8 @@
 /* test_spec.c: sweep specs and run configs: the run id -> config map (grid
  * order, unions, replicates, sampling), scales, seeds, validation messages,
+ * the text checks (duplicate keys, \u0000, UTF-8, control characters),
+ * every scale checked whichever is chosen, a list of 200,000 values and
+ * 100,000 grids (linear parsing; times printed as measured:, not asserted),
  * the config's JSON and hash, and the run_result hand-off. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../src/study/config.h"
 #include "../src/study/result.h"
@@ -247,6 +251,228 @@ static void test_errors(void **state)
     assert_non_null(strstr(e.msg, "/nonexistent/spec.json"));
 }
 
+/* A key twice anywhere in a spec is refused with its name and place: cJSON
+ * keeps both members and lookups see the first ({"depth": [2], "depth":
+ * [3, 4, 5]} was 3 runs, all of depth 2). */
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    parse_bad("{\"name\":\"d\",\"grid\":{\"depth\":[2],\"depth\":[3,4,5]}}", NULL,
+              "key 'depth' given twice in grid");
+    parse_bad("{\"name\":\"a\",\"name\":\"b\"}", NULL, "key 'name' given twice in the spec");
+    parse_bad("{\"name\":\"a\",\"grid\":{\"width\":[1]},\"grid\":{\"width\":[2]}}", NULL,
+              "key 'grid' given twice in the spec");
+    parse_bad("{\"name\":\"x\",\"grid\":[{\"width\":[1]},{\"width\":[2],\"width\":[3]}]}", NULL,
+              "key 'width' given twice in grid[1]");
+    parse_bad("{\"name\":\"x\",\"fixed\":{\"steps\":1,\"width\":5,\"steps\":2}}", NULL,
+              "key 'steps' given twice in fixed");
+    parse_bad("{\"name\":\"x\",\"measure\":{\"transitions\":{\"kinds\":[\"translate\"],"
+              "\"count\":1,\"count\":2}}}",
+              NULL, "key 'count' given twice in measure.transitions");
+    parse_bad("{\"name\":\"x\",\"sample\":4,\"grid\":{\"lr\":{\"uniform\":[0.1,0.2],"
+              "\"uniform\":[0.3,0.4]}}}",
+              NULL, "key 'uniform' given twice in grid.lr");
+    /* in a scale not chosen, and twice a scale */
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"fixed\":{\"steps\":1,\"steps\":2}}}}", NULL,
+              "key 'steps' given twice in scales.paper.fixed");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{},\"paper\":{\"replicates\":2}}}", "paper",
+              "key 'paper' given twice in scales");
+    /* a long place is cut, the key still named */
+    char text[600], key[301];
+    memset(key, 'k', 300);
+    key[300] = 0;
+    snprintf(text, sizeof text, "{\"name\":\"x\",\"fixed\":{\"%s\":{\"a\":1,\"a\":2}}}", key);
+    parse_bad(text, NULL, "key 'a' given twice in fixed.kkkk");
+    parse_bad(text, NULL, "kkk...");
+    /* the same names in different objects are no duplicates */
+    sweep_spec s;
+    parse_ok("{\"name\":\"x\",\"fixed\":{\"width\":5},\"grid\":[{\"width\":[1]},{\"width\":[2]}],"
+             "\"scales\":{\"paper\":{\"fixed\":{\"width\":7}}}}",
+             NULL, &s);
+    assert_int_equal(s.n_runs, 2);
+    spec_free(&s);
+}
+
+/* What cJSON accepts in the text but must not reach a run or a database:
+ * \u0000 (cJSON decodes it into a NUL that cut "relu\u0000junk" to
+ * "relu"), bytes that are not UTF-8, raw control characters in strings. */
+static void test_text_checks(void **state)
+{
+    (void)state;
+    parse_bad("{\"name\":\"x\",\"fixed\":{\"act\":\"relu\\u0000junk\"}}", NULL,
+              "line 1: a string holds \\u0000");
+    parse_bad("{\"name\":\"a\\u0000b\"}", NULL, "\\u0000");
+    parse_bad("{\"name\":\"x\",\n\"description\":\"\\u0000\"}", NULL, "line 2: a string holds");
+    parse_bad("{\"name\":\"x\",\"fixed\":{\"act\\u0000\":\"relu\"}}", NULL, "\\u0000"); /* a key */
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"description\":\"\\u0000\"}}}", NULL,
+              "\\u0000");
+    /* not UTF-8: Latin-1, a stray continuation byte, overlong forms, a
+       surrogate, past U+10FFFF, F5, a sequence cut by the closing quote */
+    static const char *const bad_utf8[] = {"caf\xe9", "\x80", "\xc0\xaf", "\xc1\xbf",
+                                           "\xe0\x80\xaf", "\xed\xa0\x80", "\xf0\x80\x80\xaf",
+                                           "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82"};
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof *bad_utf8; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "{\n\"name\":\"x\",\"description\":\"%s\"}", bad_utf8[i]);
+        parse_bad(text, NULL, "line 2: not UTF-8 text");
+        snprintf(text, sizeof text, "{\"name\":\"n%s\"}", bad_utf8[i]);
+        parse_bad(text, NULL, "not UTF-8 text");
+    }
+    parse_bad("{\"name\":\"a\tb\"}", NULL, "a raw control character inside a string");
+    parse_bad("{\"name\":\"x\",\"description\":\"two\nlines\"}", NULL,
+              "line 1: a raw control character");
+    /* an escaped control character is fine in a description, not in a name */
+    parse_bad("{\"name\":\"a\\nb\"}", NULL, "no control characters");
+    parse_bad("{\"name\":\"a\\u001bb\"}", NULL, "no control characters");
+    /* valid: UTF-8 of 2, 3 and 4 bytes raw or escaped (a surrogate pair),
+       an escaped backslash before u0000 (no NUL), \" inside a string */
+    sweep_spec s;
+    parse_ok("{\"name\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \\u00e9 \\ud83d\\ude00\","
+             "\"description\":\"C:\\\\u0000 \\\"q\\\" tab\\there\"}",
+             NULL, &s);
+    assert_string_equal(s.name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc3\xa9 \xf0\x9f\x98\x80");
+    spec_free(&s);
+}
+
+/* Every scale is checked when the spec is read, whichever is chosen, and
+ * so is the spec without one; a scale that is not an object, or named
+ * "default" (the spec without a scale, so never selectable), is refused. */
+static void test_scales_checked(void **state)
+{
+    (void)state;
+    const char *num = "{\"name\":\"x\",\"scales\":{\"paper\":5}}";
+    parse_bad(num, "paper", "scales: 'paper' must be an object of spec keys");
+    parse_bad(num, NULL, "not a number"); /* also when another is chosen */
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":[1]}}", NULL, "'paper' must be an object");
+    parse_bad("{\"name\":\"x\",\"scales\":[{\"fixed\":{}}]}", NULL,
+              "\"scales\" must be an object of named scales");
+    parse_bad("{\"name\":\"x\",\"scales\":5}", "paper", "\"scales\" must be an object");
+    const char *def = "{\"name\":\"x\",\"fixed\":{\"steps\":1},"
+                      "\"scales\":{\"default\":{\"fixed\":{\"steps\":9}}}}";
+    parse_bad(def, NULL, "scales: 'default' is the spec without a scale");
+    parse_bad(def, "default", "rename it");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"\":{}}}", NULL, "a scale needs a name");
+    /* a scale not chosen is resolved in full: its grid, its runs */
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"grid\":{\"width\":[-3]}}}}", NULL,
+              "scale 'paper': grid: width: -3 is not in");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"big\":{},\"paper\":{\"replicates\":0}}}", "big",
+              "scale 'paper': replicates must be an integer");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"fixed\":{\"opt\":\"lbfgs\",\"batch\":7,"
+              "\"lr\":-1}}}}",
+              NULL, "scale 'paper'");
+    /* the spec without a scale when a scale is chosen */
+    parse_bad("{\"name\":\"x\",\"grid\":{\"width\":[0]},\"scales\":{\"paper\":{\"grid\":"
+              "{\"width\":[5]}}}}",
+              "paper", "scale 'default': grid: width: 0 is not in");
+    /* unknown keys of a scale's merged objects are named there */
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"fixed\":{\"widht\":5}}}}", NULL,
+              "unknown key 'widht' in scales.paper.fixed");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"measure\":{\"jacobian\":{\"points\":5}}}}}",
+              NULL, "unknown key 'points' in scales.paper.measure.jacobian");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"gird\":{}}}}", "paper",
+              "unknown key 'gird' in scales.paper");
+    parse_bad("{\"name\":\"x\",\"scales\":{\"paper\":{\"scales\":{}}}}", NULL,
+              "a scale cannot hold scales");
+    /* the chosen scale's own error comes without a scale prefix */
+    sn_err e = {0};
+    sweep_spec s;
+    assert_int_not_equal(spec_parse("{\"name\":\"x\",\"scales\":{\"a\":{\"replicates\":0},"
+                                    "\"b\":{\"sample\":-1}}}",
+                                    "b", "t.json", &s, &e),
+                         SN_OK);
+    assert_non_null(strstr(e.msg, "t.json: sample must be"));
+    /* good scales: chosen or not, the result is the chosen one's */
+    const char *ok = "{\"name\":\"x\",\"grid\":{\"width\":[1,2]},\"scales\":{\"a\":{\"replicates\":2},"
+                     "\"b\":{\"replicates\":3}}}";
+    const char *pick[] = {NULL, "default", "a", "b"};
+    long want[] = {2, 2, 4, 6};
+    for (int i = 0; i < 4; i++) {
+        parse_ok(ok, pick[i], &s);
+        assert_int_equal(s.n_runs, want[i]);
+        spec_free(&s);
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* A spec of one list of n widths (1 + i % 997), or of n one-point grids. */
+static char *big_spec(long n, int grids)
+{
+    char *t = malloc((size_t)n * 24 + 128), *p = t;
+    assert_non_null(t);
+    p += sprintf(p, "{\"name\":\"big\",\"fixed\":{\"steps\":1},\"grid\":%s", grids ? "[" : "{\"width\":[");
+    for (long i = 0; i < n; i++)
+        p += sprintf(p, grids ? "%s{\"width\":[%ld]}" : "%s%ld", i ? "," : "", 1 + i % 997);
+    sprintf(p, grids ? "]}" : "]}}");
+    return t;
+}
+
+/* Reading a spec is linear in a list's length and in the number of grids
+ * (values and grids are found by index, not by walking cJSON's linked
+ * lists: a list of 80,000 values took 13.5 s, 200,000 would take minutes).
+ * Checked for the right runs at 200,000 values and 100,000 grids; the times
+ * are printed (measured:), not asserted: linear code takes about 10 times
+ * as long for 10 times the values, quadratic code 100 times. */
+static void test_large_lists(void **state)
+{
+    (void)state;
+    for (int grids = 0; grids < 2; grids++) {
+        long small = grids ? 10000 : 20000, big = 10 * small;
+        double t[2];
+        for (int k = 0; k < 2; k++) {
+            long n = k ? big : small;
+            char *text = big_spec(n, grids);
+            sweep_spec s;
+            double t0 = now_s();
+            parse_ok(text, NULL, &s);
+            t[k] = now_s() - t0;
+            free(text);
+            assert_int_equal(s.n_runs, n);
+            assert_int_equal(s.n_grids, grids ? n : 1);
+            long ids[] = {0, 1, 996, 997, n / 2 + 3, n - 1};
+            for (int i = 0; i < 6; i++) {
+                run_config rc;
+                int rep;
+                sn_err e = {0};
+                assert_int_equal(spec_run(&s, ids[i], &rc, &rep, &e), SN_OK);
+                assert_int_equal(rc.net.width, 1 + ids[i] % 997);
+                assert_int_equal(rep, 0);
+            }
+            spec_free(&s);
+        }
+        printf("measured: spec_parse of %s: %ld in %.3f s, %ld in %.3f s (ratio %.1f; linear "
+               "about 10, quadratic about 100)\n",
+               grids ? "one-point grids" : "a list of values", small, t[0], big, t[1],
+               t[1] / (t[0] > 0 ? t[0] : 1e-9));
+    }
+}
+
+/* Axes whose sizes multiply past a long: 4 lists of 65536 values wrapped
+ * the grid's point count to 0 and the spec was accepted with 0 runs. */
+static void test_grid_size_overflow(void **state)
+{
+    (void)state;
+    long n = 65536;
+    char *t = malloc((size_t)n * 4 * 5 + 256), *p = t;
+    assert_non_null(t);
+    p += sprintf(p, "{\"name\":\"o\",\"grid\":{");
+    const char *keys[4] = {"width", "depth", "batch", "steps"};
+    for (int a = 0; a < 4; a++) {
+        p += sprintf(p, "%s\"%s\":[", a ? "," : "", keys[a]);
+        for (long i = 0; i < n; i++)
+            p += sprintf(p, "%s%ld", i ? "," : "", 1 + i % 100);
+        p += sprintf(p, "]");
+    }
+    sprintf(p, "}}");
+    parse_bad(t, NULL, "more than 10^8 points");
+    free(t);
+}
+
 static void test_config_json(void **state)
 {
     (void)state;
@@ -423,6 +649,9 @@ int main(void)
         cmocka_unit_test(test_grid_order),   cmocka_unit_test(test_union_and_paired),
         cmocka_unit_test(test_sample),       cmocka_unit_test(test_scales),
         cmocka_unit_test(test_measure),      cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_duplicate_keys), cmocka_unit_test(test_text_checks),
+        cmocka_unit_test(test_scales_checked), cmocka_unit_test(test_large_lists),
+        cmocka_unit_test(test_grid_size_overflow),
         cmocka_unit_test(test_config_json),
         cmocka_unit_test(test_config_init),
         cmocka_unit_test(test_result_json),

@@ -1,8 +1,13 @@
 /* spec.c: sweep specs (spec.h). The parsed cJSON tree is kept (resolved:
  * the chosen scale merged in, "scales" dropped) and axes point into it; a
  * run's config is built on demand from "fixed" + one value per axis, so a
- * spec of a million runs costs no memory per run. Validation is eager:
- * spec_parse resolves every run once (cheap next to training one network). */
+ * spec of a million runs costs no memory per run beyond a pointer per list
+ * value (cJSON lists are linked, so a value is found through the axis's
+ * items, and a run's grid by binary search: the map from id to config is
+ * O(axes + log grids), never a walk along a list). Validation is eager:
+ * spec_parse checks the text (UTF-8, no \u0000, no key twice) and resolves
+ * every run of the spec without a scale and of every scale, whichever is
+ * chosen (cheap next to training one network). */
 #include "spec.h"
 
 #include <math.h>
@@ -11,6 +16,7 @@
 #include <string.h>
 
 #include "../core/fileio.h"
+#include "../core/json.h"
 #include "../core/rng.h"
 
 #define SPEC_SAMPLE_STREAM 0x5eedc0de5eedc0deULL
@@ -18,6 +24,11 @@
 static const char *const top_keys[] = {"name", "description", "seed", "fixed", "grid",
                                        "replicates", "sample", "paired_seeds", "measure",
                                        "scales", NULL};
+static const char *const measure_keys[] = {"only_fit", "jacobian", "transitions", NULL};
+static const char *const jacobian_keys[] = {"test_points", "train_points", "per_point", NULL};
+static const char *const transitions_keys[] = {"kinds",        "count",           "method",
+                                               "samples",      "tanh_code",       "profile_bins",
+                                               "translate_shift", NULL};
 
 static int in_list(const char *k, const char *const *list)
 {
@@ -106,10 +117,8 @@ static int parse_measure(const cJSON *m, measure_spec *ms, const char *origin, s
         return SN_OK;
     if (!cJSON_IsObject(m))
         return err_set(e, SN_EARG, "%s: measure must be an object", origin);
-    static const char *const mk[] = {"only_fit", "jacobian", "transitions", NULL};
-    static const char *const jk[] = {"test_points", "train_points", "per_point", NULL};
-    static const char *const tk[] = {"kinds", "count", "method", "samples", "tanh_code",
-                                     "profile_bins", "translate_shift", NULL};
+    const char *const *mk = measure_keys, *const *jk = jacobian_keys,
+                      *const *tk = transitions_keys;
     int rc;
     long v;
     if ((rc = check_keys(m, mk, "measure", origin, e)) ||
@@ -236,13 +245,21 @@ static int parse_grid(const cJSON *g, spec_grid *out, int sample, const char *or
             if (ax->n == 0)
                 return err_set(e, SN_EARG, "%s: grid: '%s' has no values (an empty grid)",
                                origin, it->string);
-            for (const cJSON *v = it->child; v; v = v->next)
+            ax->items = malloc(sizeof *ax->items * ax->n);
+            if (!ax->items)
+                return err_set(e, SN_ENOMEM, "%s: out of memory", origin);
+            long k = 0;
+            for (const cJSON *v = it->child; v; v = v->next) {
+                ax->items[k++] = v;
                 if (run_config_set(&scratch, it->string, v, e)) {
                     err_prefix(e, "grid");
                     err_prefix(e, origin);
                     return SN_EARG;
                 }
-            out->points *= ax->n;
+            }
+            /* saturate past the 10^8 limit checked later: 4 axes of 65536
+               values would wrap a long to 0 runs */
+            out->points = out->points > 100000000L / ax->n ? 100000001L : out->points * ax->n;
         } else {
             const char *kind;
             double lo, hi;
@@ -273,56 +290,99 @@ static int parse_grid(const cJSON *g, spec_grid *out, int sample, const char *or
     return SN_OK;
 }
 
-int spec_parse(const char *text, const char *scale, const char *origin, sweep_spec *s,
-               sn_err *e)
+static const char *json_kind(const cJSON *v)
+{
+    return cJSON_IsNumber(v)   ? "a number"
+           : cJSON_IsString(v) ? "a string"
+           : cJSON_IsArray(v)  ? "a list"
+           : cJSON_IsBool(v)   ? "true or false"
+           : cJSON_IsNull(v)   ? "null"
+                               : "an object";
+}
+
+/* A scale's own checks, before anything is merged: an object of spec keys
+ * named other than "default" (which means the spec without a scale, so a
+ * scale of that name could never be chosen), holding no scales; the
+ * objects merged key by key ("fixed", "measure" and its parts) hold known
+ * keys only, which also keeps the merge linear. */
+static int check_scale(const cJSON *sc, const char *origin, sn_err *e)
+{
+    const char *nm = sc->string;
+    if (!nm[0])
+        return err_set(e, SN_EARG, "%s: scales: a scale needs a name (\"\" is none)", origin);
+    if (!strcmp(nm, "default"))
+        return err_set(e, SN_EARG,
+                       "%s: scales: 'default' is the spec without a scale, so a scale of that "
+                       "name could never be chosen; rename it",
+                       origin);
+    if (!cJSON_IsObject(sc))
+        return err_set(e, SN_EARG,
+                       "%s: scales: '%s' must be an object of spec keys that override the "
+                       "spec's (e.g. {\"fixed\": {\"steps\": 3000}}), not %s",
+                       origin, nm, json_kind(sc));
+    char where[160];
+    int rc;
+    snprintf(where, sizeof where, "scales.%s", nm);
+    if ((rc = check_keys(sc, top_keys, where, origin, e)))
+        return rc;
+    if (cJSON_GetObjectItemCaseSensitive(sc, "scales"))
+        return err_set(e, SN_EARG, "%s: %s: a scale cannot hold scales", origin, where);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(sc, "fixed");
+    snprintf(where, sizeof where, "scales.%s.fixed", nm);
+    if (cJSON_IsObject(f) && (rc = check_keys(f, run_config_keys, where, origin, e)))
+        return rc;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(sc, "measure");
+    if (!cJSON_IsObject(m))
+        return SN_OK;
+    snprintf(where, sizeof where, "scales.%s.measure", nm);
+    if ((rc = check_keys(m, measure_keys, where, origin, e)))
+        return rc;
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(m, "jacobian");
+    snprintf(where, sizeof where, "scales.%s.measure.jacobian", nm);
+    if (cJSON_IsObject(j) && (rc = check_keys(j, jacobian_keys, where, origin, e)))
+        return rc;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "transitions");
+    snprintf(where, sizeof where, "scales.%s.measure.transitions", nm);
+    if (cJSON_IsObject(t) && (rc = check_keys(t, transitions_keys, where, origin, e)))
+        return rc;
+    return SN_OK;
+}
+
+/* The largest g with grids[g].first <= p: the grid holding point p. */
+static int grid_of(const sweep_spec *s, long p)
+{
+    int lo = 0, hi = s->n_grids - 1;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (s->grids[mid].first <= p)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static int has_control(const char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* Everything after the scale is merged: r is the resolved tree, owned by s
+ * from here on (freed with it on failure). */
+static int spec_build(cJSON *r, const char *origin, sweep_spec *s, sn_err *e)
 {
     memset(s, 0, sizeof *s);
-    const char *end = NULL;
-    s->root = cJSON_ParseWithOpts(text, &end, 1);
-    if (!s->root) {
-        int line = 1;
-        for (const char *p = text; end && p < end; p++)
-            line += *p == '\n';
-        return err_set(e, SN_EFORMAT, "%s: not valid JSON (error near line %d)", origin, line);
-    }
+    s->root = r;
     int rc = SN_EARG;
-    cJSON *r = s->root;
-    if (!cJSON_IsObject(r)) {
-        err_set(e, SN_EARG, "%s: a spec is a JSON object", origin);
-        goto fail;
-    }
-    if ((rc = check_keys(r, top_keys, "the spec", origin, e)))
-        goto fail;
-    cJSON *scales = cJSON_DetachItemFromObjectCaseSensitive(r, "scales");
-    if (scale && strcmp(scale, "default")) {
-        const cJSON *sc = scales ? cJSON_GetObjectItemCaseSensitive(scales, scale) : NULL;
-        if (!sc || !cJSON_IsObject(sc)) {
-            char list[256] = "";
-            int off = 0;
-            for (const cJSON *it = scales ? scales->child : NULL; it && off < 200; it = it->next)
-                off += snprintf(list + off, sizeof list - off, ", %s", it->string);
-            err_set(e, SN_EARG, "%s: no scale '%s' (available: default%s)", origin, scale, list);
-            cJSON_Delete(scales);
-            rc = SN_EARG;
-            goto fail;
-        }
-        if ((rc = check_keys(sc, top_keys, "the scale", origin, e)) ||
-            (cJSON_GetObjectItemCaseSensitive(sc, "scales") &&
-             (rc = err_set(e, SN_EARG, "%s: a scale cannot hold scales", origin)))) {
-            cJSON_Delete(scales);
-            goto fail;
-        }
-        if (merge_into(r, sc, 0)) {
-            cJSON_Delete(scales);
-            rc = err_set(e, SN_ENOMEM, "%s: out of memory", origin);
-            goto fail;
-        }
-    }
-    cJSON_Delete(scales);
-
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
-    if (!cJSON_IsString(name) || !name->valuestring[0] || strlen(name->valuestring) >= 64) {
-        rc = err_set(e, SN_EARG, "%s: \"name\" must be a non-empty string (< 64 characters)",
+    if (!cJSON_IsString(name) || !name->valuestring[0] || strlen(name->valuestring) >= 64 ||
+        has_control(name->valuestring)) {
+        rc = err_set(e, SN_EARG,
+                     "%s: \"name\" must be a non-empty string (< 64 bytes, no control "
+                     "characters)",
                      origin);
         goto fail;
     }
@@ -379,8 +439,8 @@ int spec_parse(const char *text, const char *scale, const char *origin, sweep_sp
         s->n_grids = 1; /* one run per replicate: the fixed config */
         s->grids[0].points = 1;
     } else {
-        for (int i = 0; i < ng; i++) {
-            const cJSON *gi = cJSON_IsArray(g) ? cJSON_GetArrayItem(g, i) : g;
+        const cJSON *gi = cJSON_IsArray(g) ? g->child : g;
+        for (int i = 0; i < ng; i++, gi = gi->next) {
             s->n_grids = i + 1;
             if ((rc = parse_grid(gi, &s->grids[i], s->sample > 0, origin, e)))
                 goto fail;
@@ -397,6 +457,7 @@ int spec_parse(const char *text, const char *scale, const char *origin, sweep_sp
                          origin);
             goto fail;
         }
+        s->grids[i].first = points;
         points += s->grids[i].points;
     }
     long draws = s->sample > 0 ? s->sample : points;
@@ -431,6 +492,110 @@ fail:
     return rc ? rc : SN_EARG;
 }
 
+/* Check the spec base (no scale merged) with scale sc merged in (NULL: the
+ * spec without a scale) as spec_parse would, keeping nothing. */
+static int check_other(const cJSON *base, const cJSON *sc, const char *origin, sn_err *e)
+{
+    cJSON *copy = cJSON_Duplicate(base, 1);
+    if (!copy || (sc && merge_into(copy, sc, 0))) {
+        cJSON_Delete(copy);
+        return err_set(e, SN_ENOMEM, "%s: out of memory", origin);
+    }
+    char o2[512];
+    snprintf(o2, sizeof o2, "%s: scale '%s'", origin, sc ? sc->string : "default");
+    sweep_spec t;
+    int rc = spec_build(copy, o2, &t, e); /* copy is t's, freed with it */
+    spec_free(&t);
+    return rc;
+}
+
+int spec_parse(const char *text, const char *scale, const char *origin, sweep_spec *s,
+               sn_err *e)
+{
+    memset(s, 0, sizeof *s);
+    const char *end = NULL;
+    cJSON *r = cJSON_ParseWithOpts(text, &end, 1);
+    if (!r) {
+        int line = 1;
+        for (const char *p = text; end && p < end; p++)
+            line += *p == '\n';
+        return err_set(e, SN_EFORMAT, "%s: not valid JSON (error near line %d)", origin, line);
+    }
+    int rc = SN_EARG, line = 0;
+    cJSON *scales = NULL, *base = NULL;
+    const cJSON *chosen = NULL;
+    const char *bad = json_text_problem(text, &line);
+    if (bad) {
+        rc = err_set(e, SN_EFORMAT, "%s: line %d: %s", origin, line, bad);
+        goto fail;
+    }
+    char where[160];
+    const char *dup = json_duplicate_key_at(r, where, sizeof where);
+    if (dup) {
+        rc = err_set(e, SN_EFORMAT, "%s: key '%s' given twice in %s", origin, dup,
+                     where[0] ? where : "the spec");
+        goto fail;
+    }
+    if (!cJSON_IsObject(r)) {
+        rc = err_set(e, SN_EARG, "%s: a spec is a JSON object", origin);
+        goto fail;
+    }
+    if ((rc = check_keys(r, top_keys, "the spec", origin, e)))
+        goto fail;
+    scales = cJSON_DetachItemFromObjectCaseSensitive(r, "scales");
+    if (scales && !cJSON_IsObject(scales)) {
+        rc = err_set(e, SN_EARG,
+                     "%s: \"scales\" must be an object of named scales ({\"paper\": {...}}), "
+                     "not %s",
+                     origin, json_kind(scales));
+        goto fail;
+    }
+    for (const cJSON *sc = scales ? scales->child : NULL; sc; sc = sc->next)
+        if ((rc = check_scale(sc, origin, e)))
+            goto fail;
+    if (scale && strcmp(scale, "default")) {
+        chosen = scales ? cJSON_GetObjectItemCaseSensitive(scales, scale) : NULL;
+        if (!chosen) {
+            char list[256] = "";
+            int off = 0;
+            for (const cJSON *it = scales ? scales->child : NULL; it && off < 200; it = it->next)
+                off += snprintf(list + off, sizeof list - off, ", %s", it->string);
+            rc = err_set(e, SN_EARG, "%s: no scale '%s' (available: default%s)", origin, scale,
+                         list);
+            goto fail;
+        }
+    }
+    /* the other scales (and the spec without one) are checked in full too,
+       each on a copy, after the chosen one so that its errors come first */
+    if (scales && scales->child && !(base = cJSON_Duplicate(r, 1))) {
+        rc = err_set(e, SN_ENOMEM, "%s: out of memory", origin);
+        goto fail;
+    }
+    if (chosen && merge_into(r, chosen, 0)) {
+        rc = err_set(e, SN_ENOMEM, "%s: out of memory", origin);
+        goto fail;
+    }
+    rc = spec_build(r, origin, s, e);
+    r = NULL; /* s's now, freed with it */
+    if (rc)
+        goto fail;
+    if (base) {
+        if (chosen && (rc = check_other(base, NULL, origin, e)))
+            goto fail;
+        for (const cJSON *sc = scales->child; sc; sc = sc->next)
+            if (sc != chosen && (rc = check_other(base, sc, origin, e)))
+                goto fail;
+    }
+    rc = SN_OK;
+fail:
+    cJSON_Delete(r);
+    cJSON_Delete(scales);
+    cJSON_Delete(base);
+    if (rc)
+        spec_free(s);
+    return rc;
+}
+
 int spec_load(const char *path, const char *scale, sweep_spec *s, sn_err *e)
 {
     memset(s, 0, sizeof *s);
@@ -460,8 +625,11 @@ void spec_free(sweep_spec *s)
 {
     if (!s)
         return;
-    for (int i = 0; s->grids && i < s->n_grids; i++)
+    for (int i = 0; s->grids && i < s->n_grids; i++) {
+        for (int a = 0; s->grids[i].axes && a < s->grids[i].n_axes; a++)
+            free(s->grids[i].axes[a].items);
         free(s->grids[i].axes);
+    }
     free(s->grids);
     free(s->json);
     cJSON_Delete(s->root);
@@ -508,23 +676,19 @@ int spec_run(const sweep_spec *s, long id, run_config *rc, int *replicate, sn_er
     if (s->sample > 0) {
         rng r;
         rng_seed(&r, rng_derive(s->seed ^ SPEC_SAMPLE_STREAM, (uint64_t)draw));
-        long total = 0;
-        for (int i = 0; i < s->n_grids; i++)
-            total += s->grids[i].points;
+        const spec_grid *last = &s->grids[s->n_grids - 1];
+        long total = last->first + last->points;
         /* a grid with a distribution axis has points = product of its list
          * axes; grids are chosen in proportion to that */
         long pick = (long)(rng_uniform(&r) * total);
-        int gi = 0;
-        while (gi < s->n_grids - 1 && pick >= s->grids[gi].points)
-            pick -= s->grids[gi++].points;
-        const spec_grid *g = &s->grids[gi];
+        const spec_grid *g = &s->grids[grid_of(s, pick)];
         for (int a = 0; a < g->n_axes; a++) {
             const spec_axis *ax = &g->axes[a];
             if (ax->n > 0) {
                 long k = (long)(rng_uniform(&r) * ax->n);
                 if (k >= ax->n)
                     k = ax->n - 1;
-                if (run_config_set(rc, ax->key, cJSON_GetArrayItem(ax->values, (int)k), e))
+                if (run_config_set(rc, ax->key, ax->items[k], e))
                     return SN_EARG;
             } else {
                 cJSON *v = NULL;
@@ -537,16 +701,13 @@ int spec_run(const sweep_spec *s, long id, run_config *rc, int *replicate, sn_er
             }
         }
     } else {
-        int gi = 0;
-        long p = draw;
-        while (gi < s->n_grids - 1 && p >= s->grids[gi].points)
-            p -= s->grids[gi++].points;
-        const spec_grid *g = &s->grids[gi];
+        const spec_grid *g = &s->grids[grid_of(s, draw)];
+        long p = draw - g->first;
         for (int a = g->n_axes - 1; a >= 0; a--) {
             const spec_axis *ax = &g->axes[a];
             long k = p % ax->n;
             p /= ax->n;
-            if (run_config_set(rc, ax->key, cJSON_GetArrayItem(ax->values, (int)k), e))
+            if (run_config_set(rc, ax->key, ax->items[k], e))
                 return SN_EARG;
         }
     }

@@ -64,12 +64,16 @@ typedef struct spec_axis {
     const char *key;              /* config key (points into root) */
     const cJSON *values;          /* array of values, or a distribution object */
     long n;                       /* values in the array (0 for a distribution) */
+    const cJSON **items;          /* (n) the array's values in order, owned (NULL
+                                     for a distribution): cJSON arrays are linked
+                                     lists, so value k is found here in O(1) */
 } spec_axis;
 
 typedef struct spec_grid {
     int n_axes;
     spec_axis *axes;
-    long points;                  /* product of the axes' sizes */
+    long points;                  /* product of the list axes' sizes */
+    long first;                   /* points of the grids before this one */
 } spec_grid;
 
 typedef struct sweep_spec {
@@ -87,11 +91,17 @@ typedef struct sweep_spec {
     long n_runs;
 } sweep_spec;
 
-/* Parse spec text; scale (may be NULL) picks an entry of "scales" to apply.
- * origin names the source in messages ("studies/gap.json"). Every value is
- * checked (unknown keys, types, ranges, empty grids, every run's config
- * resolves) before this returns. Errors: SN_EARG / SN_EFORMAT with a message
- * naming origin and the offending key. */
+/* Parse spec text; scale (may be NULL or "default": none) picks an entry of
+ * "scales" to apply. origin names the source in messages
+ * ("studies/gap.json"). Every value is checked before this returns: the
+ * text (UTF-8, no \u0000 and no raw control character in a string, no key
+ * twice in any object), unknown keys, types, ranges, empty grids, and that
+ * every run's config resolves, for the spec without a scale and for every
+ * scale, not only the chosen one (a scale must be an object and may not be
+ * named "default"). Linear in the text's length and the number of runs.
+ * Errors: SN_EFORMAT (the text) / SN_EARG (the values) with a message
+ * naming origin and the offending key (and its place, or "scale 'NAME'"
+ * for a scale not chosen). */
 int spec_parse(const char *text, const char *scale, const char *origin, sweep_spec *s,
                sn_err *e);
 /* spec_parse of a file (gzip-transparent read). */
