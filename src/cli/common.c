@@ -3,11 +3,12 @@
  * pointers) and the range, and names the option in its message. */
 #include "cli.h"
 
+#include "../core/fileio.h"
 #include "../nn/model_io.h"
+#include "../study/config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -82,21 +83,50 @@ void die_bad_option(const char *cmd, char **argv)
 
 void cli_check_writable(const char *path, const char *what)
 {
-    char *dcopy = strdup(path);
-    if (!dcopy)
-        die("out of memory");
-    if (access(dirname(dcopy), W_OK) != 0)
-        die("%s: cannot write the %s there (directory missing or not writable)", path, what);
-    free(dcopy);
+    sn_err e = {0};
+    if (file_check_writable(path, &e))
+        die("cannot write the %s: %s", what, e.msg);
+}
+
+/* The decimal forms the parsers take, nothing else: strtol/strtod alone
+ * also take leading blanks, and strtod hexadecimal ("0x10" is 16), "inf",
+ * "nan" and "infinity". Integers: [+-]digits; reals: [+-]digits[.digits]
+ * or [+-].digits, then optionally e[+-]digits. */
+static int decimal_form(const char *s, int real)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    size_t d = strspn(p, "0123456789");
+    p += d;
+    if (real && *p == '.') {
+        size_t f = strspn(p + 1, "0123456789");
+        p += 1 + f;
+        d += f;
+    }
+    if (d == 0)
+        return 0;
+    if (real && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        size_t x = strspn(p, "0123456789");
+        if (x == 0)
+            return 0;
+        p += x;
+    }
+    return *p == '\0';
 }
 
 long parse_long(const char *opt, const char *s, long lo, long hi)
 {
+    if (!decimal_form(s, 0))
+        die("%s: '%s' is not an integer (decimal digits)", opt, s);
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0')
-        die("%s: '%s' is not an integer", opt, s);
+    if (errno || *end != '\0')
+        die("%s: '%s' is not an integer (decimal digits)", opt, s);
     if (v < lo || v > hi)
         die("%s: %ld is out of range (%ld..%ld)", opt, v, lo, hi);
     return v;
@@ -104,26 +134,40 @@ long parse_long(const char *opt, const char *s, long lo, long hi)
 
 double parse_double(const char *opt, const char *s, double lo, double hi)
 {
+    if (!decimal_form(s, 1))
+        die("%s: '%s' is not a number (a finite decimal such as 0.01 or 1e-3)", opt, s);
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end != '\0' || !isfinite(v))
-        die("%s: '%s' is not a number", opt, s);
+    if (errno || *end != '\0' || !isfinite(v))
+        die("%s: '%s' is not a number (a finite decimal such as 0.01 or 1e-3)", opt, s);
     if (v < lo || v > hi)
         die("%s: %g is out of range (%g..%g)", opt, v, lo, hi);
     return v;
 }
 
-uint64_t parse_u64(const char *opt, const char *s)
+/* s as a decimal unsigned 64-bit integer; 0 if it is not one. */
+static int decimal_u64(const char *s, uint64_t *out)
 {
+    if (*s == '-' || !decimal_form(s, 0))
+        return 0;
     char *end;
     errno = 0;
-    if (*s == '-')
-        die("%s: '%s' must be a non-negative integer", opt, s);
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end != '\0')
-        die("%s: '%s' is not a non-negative integer", opt, s);
-    return (uint64_t)v;
+        return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+uint64_t parse_u64(const char *opt, const char *s)
+{
+    if (*s == '-')
+        die("%s: '%s' must be a non-negative integer", opt, s);
+    uint64_t v;
+    if (!decimal_u64(s, &v))
+        die("%s: '%s' is not a non-negative integer (decimal digits, below 2^64)", opt, s);
+    return v;
 }
 
 void data_opts_defaults(data_opts *o)
@@ -185,49 +229,60 @@ int cli_ncpu(void)
     return n > 0 ? (int)n : 1;
 }
 
-void data_opts_from_meta(const model_meta *mm, const char *path, data_opts *o)
+/* A model's sensi.config checked key by key with the table that checks a
+ * sweep spec and mirrors `sensi train`'s options (run_config_set: types,
+ * ranges, the names of datasets, activations, optimizers, preprocessing):
+ * a bad value dies naming the model and the key, it never falls back to a
+ * default. The seed may be a decimal string (as sensi writes it: seeds are
+ * 64-bit) or a number; "threads" (how the run was computed, not what it
+ * computed) is the one key outside the table. Returns 0 when the model has
+ * no sensi.config (a network sensi did not train), else 1 with c filled. */
+static int meta_config(const model_meta *mm, const char *path, run_config *c)
 {
+    run_config_defaults(c);
     const char *s = model_meta_get(mm, "sensi.config");
     if (!s)
-        return;
-    cJSON *c = cJSON_Parse(s);
-    if (!c || !cJSON_IsObject(c))
+        return 0;
+    cJSON *j = cJSON_Parse(s);
+    if (!j || !cJSON_IsObject(j))
         die("%s: metadata sensi.config is not a JSON object", path);
-    cJSON *v;
-    if ((v = cJSON_GetObjectItem(c, "data")) && cJSON_IsString(v)) {
-        snprintf(o->name_buf, sizeof o->name_buf, "%s", v->valuestring);
-        o->name = o->name_buf;
+    sn_err e = {0};
+    for (const cJSON *v = j->child; v; v = v->next) {
+        const char *k = v->string;
+        if (!strcmp(k, "seed") && cJSON_IsString(v)) {
+            if (!decimal_u64(v->valuestring, &c->train.seed))
+                die("%s: sensi.config: seed: '%s' is not a non-negative decimal integer", path,
+                    v->valuestring);
+        } else if (!strcmp(k, "threads")) {
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1024))
+                die("%s: sensi.config: threads: expected a number in [0, 1024]", path);
+        } else if (run_config_set(c, k, v, &e)) {
+            die("%s: sensi.config: %s", path, e.msg);
+        }
     }
-    if ((v = cJSON_GetObjectItem(c, "train_size")) && cJSON_IsNumber(v))
-        o->train_size = v->valueint;
-    if ((v = cJSON_GetObjectItem(c, "test_size")) && cJSON_IsNumber(v))
-        o->test_size = v->valueint;
-    if ((v = cJSON_GetObjectItem(c, "preprocess")) && cJSON_IsString(v))
-        o->standardize = strcmp(v->valuestring, "standardize") == 0;
-    if ((v = cJSON_GetObjectItem(c, "random_labels")) && cJSON_IsNumber(v))
-        o->random_labels = v->valuedouble;
-    if ((v = cJSON_GetObjectItem(c, "seed")) && cJSON_IsString(v))
-        o->seed = parse_u64("sensi.config seed", v->valuestring);
-    cJSON_Delete(c);
+    cJSON_Delete(j);
+    return 1;
+}
+
+void data_opts_from_meta(const model_meta *mm, const char *path, data_opts *o)
+{
+    run_config c;
+    if (!meta_config(mm, path, &c))
+        return;
+    snprintf(o->name_buf, sizeof o->name_buf, "%s", c.data);
+    o->name = o->name_buf;
+    o->train_size = c.prep.train_size;
+    o->test_size = c.prep.test_size;
+    o->standardize = c.prep.standardize;
+    o->random_labels = c.prep.random_labels;
+    o->seed = c.train.seed;
 }
 
 int cli_model_augment_shift(const model_meta *mm, const char *path)
 {
-    const char *s = model_meta_get(mm, "sensi.config");
-    if (!s)
-        return 0;
-    cJSON *c = cJSON_Parse(s);
-    if (!c || !cJSON_IsObject(c))
-        die("%s: metadata sensi.config is not a JSON object", path);
-    cJSON *v = cJSON_GetObjectItem(c, "augment_shift");
-    int shift = 0;
-    if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 64 ||
-              v->valuedouble != (int)v->valuedouble))
-        die("%s: metadata sensi.config: augment_shift is not an integer in [0, 64]", path);
-    if (v)
-        shift = (int)v->valuedouble;
-    cJSON_Delete(c);
-    return shift;
+    run_config c;
+    meta_config(mm, path, &c);
+    return c.train.augment_shift;
 }
 
 void cli_load_model(const char *path, mlp *m, model_meta *mm)
@@ -258,6 +313,14 @@ void cli_check_model_data(const char *path, const mlp *m, const dataset *ds, con
             path, m->cfg.d, m->cfg.k, name, ds->d, ds->k);
 }
 
+void cli_check_anchor(long pos, int n, const char *data)
+{
+    if (pos < 0 || pos >= n)
+        die("--anchors: position %ld is out of range: the model's training subset is positions "
+            "0..%d of the %s training split",
+            pos, n - 1, data);
+}
+
 static volatile sig_atomic_t g_stop = 0;
 
 static void on_stop_signal(int sig)
@@ -273,5 +336,6 @@ volatile sig_atomic_t *cli_catch_stop(void)
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal or ssh session: stop as cleanly */
     return &g_stop;
 }

@@ -27,13 +27,14 @@ static int read_plain(FILE *f, const char *path, unsigned char **buf, size_t *le
     size_t cap = 1 << 20, n = 0;
     unsigned char *b = malloc(cap);
     if (!b)
-        return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+        return err_set(e, SN_ENOMEM, "%s: out of memory (%zu bytes)", path, cap);
     for (;;) {
         if (n == cap) {
             unsigned char *nb = realloc(b, cap * 2);
             if (!nb) {
                 free(b);
-                return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+                return err_set(e, SN_ENOMEM, "%s: out of memory reading it (%zu bytes)", path,
+                               cap * 2);
             }
             b = nb;
             cap *= 2;
@@ -66,7 +67,7 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path, 
     unsigned char *b = malloc(cap);
     if (!b) {
         inflateEnd(&zs);
-        return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+        return err_set(e, SN_ENOMEM, "%s: out of memory decompressing it (%zu bytes)", path, cap);
     }
     zs.next_in = (unsigned char *)src;
     zs.avail_in = (uInt)srclen; /* dataset files are far below 4 GiB */
@@ -86,7 +87,8 @@ static int read_gzip(const unsigned char *src, size_t srclen, const char *path, 
             if (!nb) {
                 free(b);
                 inflateEnd(&zs);
-                return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+                return err_set(e, SN_ENOMEM, "%s: out of memory decompressing it (%zu bytes)",
+                               path, nc);
             }
             b = nb;
             cap = nc;
@@ -285,6 +287,62 @@ int file_write_atomic(const char *path, const void *const *parts, const size_t *
     }
     free(tmp);
     return SN_OK;
+}
+
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+int file_check_writable(const char *path, sn_err *e)
+{
+    if (!path || !*path)
+        return err_set(e, SN_EARG, "the output path is empty");
+    size_t plen = strlen(path);
+    if (plen + 16 >= PATH_MAX)
+        return err_set(e, SN_EARG, "%.64s...: the path is %zu bytes, over the %d-byte limit",
+                       path, plen, PATH_MAX - 16);
+    if (path[plen - 1] == '/')
+        return err_set(e, SN_EARG, "%s: names a directory, not a file", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return err_set(e, SN_EARG, "%s: is %s, not a regular file", path, file_kind(st.st_mode));
+    char *dc = strdup(path), *bc = strdup(path);
+    if (!dc || !bc) {
+        free(dc), free(bc);
+        return err_set(e, SN_ENOMEM, "%s: out of memory", path);
+    }
+    const char *dir = dirname(dc);
+    size_t blen = strlen(basename(bc));
+    free(bc);
+    int rc = SN_OK;
+    if (blen > FILE_NAME_MAX) {
+        rc = err_set(e, SN_EARG,
+                     "%.64s...: the file name is %zu bytes, over the %d allowed (a name "
+                     "may have %d, and the temporary file adds .tmp.PID)",
+                     path, blen, FILE_NAME_MAX, NAME_MAX);
+    } else if (stat(dir, &st) != 0) {
+        rc = err_set(e, SN_EIO, "%s: the directory %s does not exist (%s)", path, dir,
+                     strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        rc = err_set(e, SN_EIO, "%s: %s is not a directory", path, dir);
+    } else {
+        /* create and remove the very temporary the writers will use */
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+        unlink(tmp);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+        if (fd < 0)
+            rc = err_set(e, SN_EIO, "%s: cannot create a file in the directory %s (%s)", path,
+                         dir, strerror(errno));
+        else {
+            close(fd);
+            unlink(tmp);
+        }
+    }
+    free(dc);
+    return rc;
 }
 
 FILE *file_create_atomic(const char *path, char *tmp, size_t tmplen, sn_err *e)

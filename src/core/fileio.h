@@ -39,6 +39,21 @@ int file_read_raw(const char *path, unsigned char **buf, size_t *len, sn_err *e)
 int file_write_atomic(const char *path, const void *const *parts, const size_t *lens,
                       int nparts, sn_err *e);
 
+/* Whether a file could be written at path, checked before long work so a
+ * run fails at its start rather than at its end: path is non-empty, shorter
+ * than PATH_MAX, does not end in '/', is not a directory or other non-regular
+ * file (a FIFO, a device: an atomic write would replace it), its name leaves
+ * room for the ".tmp.PID" suffix of the atomic writers within NAME_MAX
+ * (FILE_NAME_MAX bytes), and its directory exists and takes a new file (the
+ * honest test: the temporary the writers use is created and removed).
+ * Errors (SN_EARG for the path itself, SN_EIO for the directory): a message
+ * naming the path and what is wrong. */
+int file_check_writable(const char *path, sn_err *e);
+
+/* The longest file name file_check_writable accepts: NAME_MAX less
+ * ".tmp." and the at most 7 digits of a process id. */
+#define FILE_NAME_MAX 243
+
 /* 1 if path names an existing regular file, else 0. */
 int file_exists(const char *path);
 
