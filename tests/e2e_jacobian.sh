@@ -123,6 +123,11 @@ expect_fail split-bogus "not a split" $SENSI jacobian "$T/m.safetensors" --split
 expect_fail projections-negative "out of range" $SENSI jacobian "$T/m.safetensors" --projections -1
 expect_fail unknown-option "unknown" $SENSI jacobian "$T/m.safetensors" --frobnicate
 expect_fail csv-unwritable "nodir" $SENSI jacobian "$T/m.safetensors" --points 5 --csv "$T/nodir/x.csv" -q
+# the CSV is checked before the work: a directory, an empty path, a missing
+# folder fail at once (before the data is even looked for)
+expect_fail csv-is-dir "is a directory" $SENSI jacobian "$T/m.safetensors" --points 5 --csv "$T" -q
+expect_fail csv-empty "output path is empty" $SENSI jacobian "$T/m.safetensors" --points 5 --csv "" -q
+expect_fail csv-checked-first "cannot write the CSV" $SENSI jacobian "$T/m.safetensors" --points 5 --csv "$T/nodir/x.csv" --data-dir "$T/nowhere" -q
 # a CIFAR-10 directory in the binary format, 1000 training images (the model's
 # metadata asks for a 1000-image training subset) and 20 test images
 mkdir -p "$T/cifar"

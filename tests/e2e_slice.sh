@@ -56,6 +56,15 @@ expect_fail anchor-junk "not an integer" $SENSI slice "$T/m.safetensors" --ancho
 expect_fail res-small "out of range" $SENSI slice "$T/m.safetensors" --res 1 -o "$T/x.png"
 expect_fail res-big "out of range" $SENSI slice "$T/m.safetensors" --res 8193 -o "$T/x.png"
 expect_fail bad-output "cannot write" $SENSI slice "$T/m.safetensors" --res 16 -o "$T/nodir/x.png"
+# outputs are checked before the work; a directory is not a PNG
+expect_fail output-is-dir "is a directory" $SENSI slice "$T/m.safetensors" --res 16 -q -o "$T"
+expect_fail output-empty "output path is empty" $SENSI slice "$T/m.safetensors" --res 16 -q -o ""
+expect_fail output-checked-first "cannot write the image" $SENSI slice "$T/m.safetensors" --res 16 -q -o "$T/nodir/x.png" --data-dir "$T/nowhere"
+# anchors come from the model's training subset (1000 examples), as in
+# transitions: position 5000 of the file is refused by both
+expect_fail anchor-outside-subset "training subset is positions 0..999" $SENSI slice "$T/m.safetensors" --anchors 1,2,5000 --res 16 -q -o "$T/x.png"
+expect_fail anchor-outside-subset-transitions "training subset is positions 0..999" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 1,2,5000
+expect_fail anchor-hex "not an integer" $SENSI slice "$T/m.safetensors" --anchors 1,2,0x3 --res 16 -q -o "$T/x.png"
 expect_fail no-output "-o" $SENSI slice "$T/m.safetensors" --res 16
 expect_fail no-model "cannot open" $SENSI slice "$T/none.safetensors" -o "$T/x.png"
 [ -e "$T/x.png" ] && bad no-partial-output "x.png written by a failed run" || ok no-partial-output

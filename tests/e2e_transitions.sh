@@ -92,6 +92,43 @@ $SENSI transitions "$T/m.safetensors" --count 2 --samples 1000 --seed 5 --csv "$
 $SENSI transitions "$T/m.safetensors" --count 2 --samples 1000 --seed 5 --csv "$T/b.csv" >/dev/null 2>&1
 [ "$(cut -d, -f1-5 "$T/a.csv")" = "$(cut -d, -f1-5 "$T/b.csv")" ] && ok deterministic || bad deterministic "runs differ"
 
+# --profile and --csv are written atomically: an existing file stays whole
+# until the new one replaces it, a failed run leaves it as it was and no
+# temporary behind
+printf 'old profile\n' >"$T/keep.csv"
+expect_fail fail-keeps-old "position 5000 is out of range" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,5000 --profile "$T/keep.csv"
+[ "$(cat "$T/keep.csv")" = "old profile" ] && ok failed-run-keeps-profile || bad failed-run-keeps-profile "$(head -c 100 "$T/keep.csv")"
+# an interrupted run (SIGINT or SIGTERM) writes nothing and removes its temporaries
+for sig in INT TERM; do
+    printf 'old csv\n' >"$T/keep2.csv"
+    $SENSI transitions "$T/m.safetensors" --count 100000 --samples 20000 --csv "$T/keep2.csv" --profile "$T/keep3.csv" >"$T/out" 2>"$T/err" &
+    pid=$!
+    sleep 2
+    # while it runs, the old file is whole (not truncated at the start)
+    [ "$(cat "$T/keep2.csv")" = "old csv" ] && ok "running-keeps-csv-$sig" || bad "running-keeps-csv-$sig" "$(head -c 100 "$T/keep2.csv")"
+    kill -$sig $pid
+    wait $pid
+    rc=$?
+    if [ $rc -eq 130 ] && [ "$(cat "$T/keep2.csv")" = "old csv" ] && [ ! -e "$T/keep3.csv" ] \
+        && ! ls "$T" | grep -q '\.tmp\.'; then
+        ok "interrupt-leaves-old-$sig"
+    else
+        bad "interrupt-leaves-old-$sig" "exit $rc: $(ls "$T" | grep keep) $(cat "$T/err")"
+    fi
+done
+# a completed run replaces the file whole
+$SENSI transitions "$T/m.safetensors" --count 2 --samples 1000 --csv "$T/keep2.csv" >/dev/null 2>"$T/err"
+[ "$(wc -l <"$T/keep2.csv")" -eq 3 ] && ! ls "$T" | grep -q '\.tmp\.' && ok csv-replaced || bad csv-replaced "$(cat "$T/keep2.csv")"
+# outputs are checked before the work
+expect_fail profile-is-dir "is a directory" $SENSI transitions "$T/m.safetensors" --count 1 --samples 100 --profile "$T"
+expect_fail csv-empty "output path is empty" $SENSI transitions "$T/m.safetensors" --count 1 --samples 100 --csv ""
+expect_fail csv-checked-first "cannot write the CSV" $SENSI transitions "$T/m.safetensors" --count 1 --samples 100 --csv "$T/nodir/t.csv" --data-dir "$T/nowhere"
+expect_fail profile-csv-same "same file" $SENSI transitions "$T/m.safetensors" --count 1 --samples 100 --csv "$T/same.csv" --profile "$T/same.csv"
+# --curvature is measured by the exact walk only: alone it is an error, not ignored
+expect_fail curvature-needs-exact "--curvature needs --exact" $SENSI transitions "$T/m.safetensors" --count 1 --samples 100 --curvature
+expect_fail anchor-hex "not an integer" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,0x2
+expect_fail anchor-empty-item "comma-separated" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,,1,2
+
 # errors
 expect_fail anchor-range "out of range" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1,5000
 expect_fail anchor-count "3 training positions" $SENSI transitions "$T/m.safetensors" --trajectory ellipse --anchors 0,1

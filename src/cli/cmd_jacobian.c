@@ -90,7 +90,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
             cap *= 2;
         char *q = realloc(b->p, cap);
         if (!q)
-            die("jacobian: out of memory for the CSV");
+            die("jacobian: out of memory for the CSV (%zu bytes)", cap);
         b->p = q, b->cap = cap;
     }
 }
@@ -137,6 +137,8 @@ int cmd_jacobian(int argc, char **argv)
     if (optind != argc - 1)
         die("jacobian: expected exactly one model file (see sensi jacobian --help)");
     const char *path = argv[optind];
+    if (csv)
+        cli_check_writable(csv, "CSV");
     if (!json && !isatty(STDOUT_FILENO))
         json = 1;
     blas_set_threads(threads);
@@ -161,7 +163,7 @@ int cmd_jacobian(int argc, char **argv)
 
     jac_point *pt = malloc(sizeof(jac_point) * n);
     if (!pt)
-        die("jacobian: out of memory for %d points", n);
+        die("jacobian: out of memory for %d points (%zu bytes)", n, sizeof(jac_point) * n);
 
     jprog jp;
     progress_init(&jp.bar, quiet ? NULL : stderr, -1, n, "jacobian", "points");
@@ -200,7 +202,7 @@ int cmd_jacobian(int argc, char **argv)
     if (n_proj > 0) {
         double *est = malloc(sizeof(double) * n), *se = malloc(sizeof(double) * n);
         if (!est || !se)
-            die("jacobian: out of memory for %d points", n);
+            die("jacobian: out of memory for %d points (%zu bytes)", n, 2 * sizeof(double) * n);
         rng r;
         rng_seed(&r, rng_derive(seed, 5));
         double tp = progress_now();

@@ -159,10 +159,7 @@ int cmd_slice(int argc, char **argv)
     }
     if (have_anchors) {
         for (int a = 0; a < 3; a++)
-            if (idx[a] >= train.n)
-                die("--anchors: position %ld is out of range: the %s training split has %d "
-                    "examples (0..%d)",
-                    idx[a], d.name, train.n, train.n - 1);
+            cli_check_anchor(idx[a], sub, d.name);
     } else {
         draw_anchors(&train, sub, seed, idx);
     }
@@ -171,7 +168,8 @@ int cmd_slice(int argc, char **argv)
     double t0 = progress_now();
     uint8_t *rgb = malloc((size_t)res * res * 3);
     if (!rgb)
-        die("slice: out of memory for a %ld x %ld image", res, res);
+        die("slice: out of memory for a %ld x %ld image (%zu bytes)", res, res,
+            (size_t)res * res * 3);
     const float *xs[3];
     for (int a = 0; a < 3; a++)
         xs[a] = train.x + (size_t)idx[a] * train.d;

@@ -9,11 +9,13 @@
  * (seed, trajectory id, kind), so runs are reproducible. */
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../core/fileio.h"
 #include "../core/progress.h"
 #include "../nn/model_io.h"
 #include "../sens/traj.h"
@@ -68,6 +70,35 @@ static void prof_cb(void *ctx, double u, double jac, long tr)
     else
         fprintf(p->f, "%d,%s,%.10f,,%ld\n", p->id, p->kind, u, tr);
 }
+
+/* The open temporaries of --profile and --csv, removed by fail() (a failure
+ * mid-run leaves no temporary behind). */
+static FILE *g_prof, *g_csv;
+static const char *g_prof_tmp, *g_csv_tmp;
+
+static void abort_outputs(void)
+{
+    if (g_prof)
+        file_abort_atomic(g_prof, g_prof_tmp);
+    if (g_csv)
+        file_abort_atomic(g_csv, g_csv_tmp);
+    g_prof = g_csv = NULL;
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+    abort_outputs();
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    die("%s", buf);
+}
+
+static void fail_err(const sn_err *e) __attribute__((noreturn));
+static void fail_err(const sn_err *e) { fail("%s", e->msg[0] ? e->msg : "unknown error"); }
 
 /* Row of ds whose position in the split file is pos, or -1. */
 static int row_of(const dataset *ds, long pos)
@@ -147,6 +178,18 @@ int cmd_transitions(int argc, char **argv)
     if (optind != argc - 1)
         die("transitions: expected exactly one model file (see sensi transitions --help)");
     const char *path = argv[optind];
+    if (curvature && !exact)
+        die("--curvature needs --exact (the curvature sum is taken over the regions the exact "
+            "walk visits)");
+    if (prof_path)
+        cli_check_writable(prof_path, "profile");
+    if (csv_path)
+        cli_check_writable(csv_path, "CSV");
+    if (prof_path && csv_path && !strcmp(prof_path, csv_path))
+        die("--profile and --csv name the same file %s", csv_path);
+    /* SIGINT, SIGTERM, SIGHUP: stop after the trajectory under way, write
+     * nothing, remove the temporaries */
+    volatile sig_atomic_t *stop = cli_catch_stop();
 
     /* trajectory kinds */
     traj_kind kinds[16];
@@ -170,17 +213,18 @@ int cmd_transitions(int argc, char **argv)
     long anchors[4096];
     int na = 0;
     if (anchors_s) {
-        const char *s = anchors_s;
-        while (*s) {
-            char *end;
-            long v = strtol(s, &end, 10);
-            if (end == s || (*end && *end != ','))
-                die("--anchors: '%s' is not a comma-separated list of integers", anchors_s);
+        char *buf = strdup(anchors_s), *save = NULL;
+        if (!buf)
+            die("out of memory");
+        size_t len = strlen(anchors_s);
+        if (!len || anchors_s[0] == ',' || anchors_s[len - 1] == ',' || strstr(anchors_s, ",,"))
+            die("--anchors: '%s' is not a comma-separated list of integers", anchors_s);
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             if (na == 4096)
                 die("--anchors: at most 4096 anchors");
-            anchors[na++] = v;
-            s = *end ? end + 1 : end;
+            anchors[na++] = parse_long("--anchors", tok, 0, 1000000000L);
         }
+        free(buf);
     }
     for (int q = 0; q < nk; q++) {
         if (kinds[q] == TRAJ_ELLIPSE_ANCHORS && na != 3)
@@ -205,25 +249,29 @@ int cmd_transitions(int argc, char **argv)
     cli_check_model_data(path, &m, &train, d.name);
     int rows[4096];
     for (int q = 0; q < na; q++) {
+        cli_check_anchor(anchors[q], train.n, d.name);
         rows[q] = row_of(&train, anchors[q]);
-        if (rows[q] < 0)
-            die("--anchors: position %ld is out of range (the training split has positions "
-                "0..%d)",
-                anchors[q], train.n - 1);
+        if (rows[q] < 0) /* cli_check_anchor has checked it is in the subset */
+            die("--anchors: position %ld is not in the training subset", anchors[q]);
     }
 
+    /* both files are written atomically: a temporary beside each, renamed
+     * over the path at the end; a failed or interrupted run leaves the old
+     * file (if any) as it was */
     FILE *pf = NULL, *cf = NULL;
+    static char prof_tmp[4096 + 32], csv_tmp[4096 + 32];
     if (prof_path) {
-        if (!(pf = fopen(prof_path, "w")))
-            die("cannot write %s", prof_path);
+        if (!(pf = file_create_atomic(prof_path, prof_tmp, sizeof prof_tmp, &e)))
+            die_err(&e);
+        g_prof = pf, g_prof_tmp = prof_tmp;
         fprintf(pf, "id,kind,u,jac_softmax,transitions\n");
     }
     if (csv_path) {
-        if (!(cf = fopen(csv_path, "w")))
-            die("cannot write %s", csv_path);
+        if (!(cf = file_create_atomic(csv_path, csv_tmp, sizeof csv_tmp, &e)))
+            fail_err(&e);
+        g_csv = cf, g_csv_tmp = csv_tmp;
         fprintf(cf, "id,kind,anchors,transitions,regions,curvature,samples,seconds\n");
     }
-
     double t_all = progress_now();
     stats all = {0}, per[16];
     memset(per, 0, sizeof per);
@@ -251,7 +299,8 @@ int cmd_transitions(int argc, char **argv)
             case TRAJ_POLYGON_ANCHORS: {
                 double *v = malloc(sizeof(double) * (size_t)na * train.d);
                 if (!v)
-                    die("out of memory");
+                    fail("out of memory for %d anchors of %d inputs (%zu bytes)", na, train.d,
+                         sizeof(double) * (size_t)na * train.d);
                 for (int a = 0; a < na; a++)
                     for (int j = 0; j < train.d; j++)
                         v[(size_t)a * train.d + j] = train.x[(size_t)rows[a] * train.d + j];
@@ -264,7 +313,7 @@ int cmd_transitions(int argc, char **argv)
             }
             }
             if (rc)
-                die_err(&e);
+                fail_err(&e);
             prof_ctx pc = {pf, id, traj_kind_name(k)};
             trans_opts o = {.tanh_sign = tanh_sign, .profile = pf ? prof_cb : NULL,
                             .profile_ctx = &pc, .curvature = curvature,
@@ -275,7 +324,7 @@ int cmd_transitions(int argc, char **argv)
                        : trans_sampled(&m, &t, samples, &o, &res, &e);
             double secs = progress_now() - t0;
             if (rc)
-                die_err(&e);
+                fail_err(&e);
             traj_free(&t);
             stats *ss[2] = {&all, &per[q]};
             for (int s = 0; s < 2; s++) {
@@ -293,13 +342,23 @@ int cmd_transitions(int argc, char **argv)
                     fprintf(cf, "%.10g", res.curvature);
                 fprintf(cf, ",%ld,%.6f\n", res.samples, secs);
             }
+            if (*stop) {
+                abort_outputs();
+                fprintf(stderr, "sensi: transitions: interrupted after %d trajectories; no "
+                                "file was written\n", id + 1);
+                return 130;
+            }
         }
     }
     double wall = progress_now() - t_all;
-    if (pf && fclose(pf))
-        die("cannot write %s", prof_path);
-    if (cf && fclose(cf))
-        die("cannot write %s", csv_path);
+    g_prof = g_csv = NULL;
+    if (pf && file_commit_atomic(pf, prof_tmp, prof_path, &e)) {
+        if (cf)
+            file_abort_atomic(cf, csv_tmp);
+        die_err(&e);
+    }
+    if (cf && file_commit_atomic(cf, csv_tmp, csv_path, &e))
+        die_err(&e);
 
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", path);
