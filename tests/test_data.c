@@ -1353,6 +1353,63 @@ static void test_augment_deterministic(void **state)
     dataset_free(&ds);
 }
 
+/* A directory or FIFO where a data file belongs is named for what it is
+ * (it used to read as "not found"; a FIFO would block a reader); a data
+ * folder too long for its file paths is refused with its length (it used to
+ * give a not-found message listing no folder). */
+static void test_load_odd_files(void **state)
+{
+    (void)state;
+    char d[PATH_MAX], p[PATH_MAX];
+    dataset ds;
+    sn_err e = {0};
+    tpath(d, "dl_dir");
+    write_idx_pair(d, "train", 2, 2, 2, 0, 0, 0);
+    mkdir_p(tpath(p, "dl_dir/t10k-images-idx3-ubyte"));
+    assert_int_equal(dataset_load(DS_FASHION_MNIST, d, 0, &ds, &e), SN_EFORMAT);
+    assert_msg_has(&e, "t10k-images-idx3-ubyte is a directory, not a data file");
+    assert_zeroed(&ds);
+    tpath(d, "dl_fifo");
+    write_idx_pair(d, "t10k", 2, 2, 2, 0, 0, 0);
+    assert_int_equal(unlink(tpath(p, "dl_fifo/t10k-labels-idx1-ubyte")), 0);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    assert_int_equal(dataset_load(DS_MNIST, d, 0, &ds, &e), SN_EFORMAT);
+    assert_msg_has(&e, "t10k-labels-idx1-ubyte is a FIFO");
+    assert_zeroed(&ds);
+    tpath(d, "dl_cifar_dir");
+    mkdir_p(tpath(p, "dl_cifar_dir/test_batch.bin"));
+    assert_int_equal(dataset_load(DS_CIFAR10, d, 0, &ds, &e), SN_EFORMAT);
+    assert_msg_has(&e, "test_batch.bin is a directory");
+    /* a --data-dir of 4090 bytes: its files cannot have paths */
+    char *longdir = malloc(PATH_MAX);
+    assert_non_null(longdir);
+    memset(longdir, 'a', PATH_MAX - 6);
+    longdir[0] = '/';
+    longdir[PATH_MAX - 6] = '\0';
+    assert_int_equal(dataset_load(DS_FASHION_MNIST, longdir, 1, &ds, &e), SN_EARG);
+    assert_msg_has(&e, "--data-dir");
+    assert_msg_has(&e, "4090 bytes");
+    free(longdir);
+}
+
+/* Out-of-memory messages say how much was asked for. */
+static void test_alloc_oom_bytes(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* ASan aborts on an allocation this size instead of returning NULL */
+#else
+    dataset ds;
+    sn_err e = {0};
+    /* 2^30 examples of 2^21 features: 8 PiB, no machine has it */
+    assert_int_equal(dataset_alloc(&ds, 1 << 30, 1, 1 << 11, 1 << 10, 10, &e), SN_ENOMEM);
+    char want[64]; /* pixels (N,D) floats, labels, true labels, index (N), fill (D) */
+    FMT(want, "(%zu bytes)", ((size_t)1 << 53) + ((size_t)6 << 30) + ((size_t)4 << 21));
+    assert_msg_has(&e, want);
+    assert_zeroed(&ds);
+#endif
+}
+
 static void test_alloc(void **state)
 {
     (void)state;
@@ -1388,6 +1445,8 @@ int main(void)
         cmocka_unit_test(test_load_dir_idx),
         cmocka_unit_test(test_load_dir_cifar),
         cmocka_unit_test(test_load_missing),
+        cmocka_unit_test(test_load_odd_files),
+        cmocka_unit_test(test_alloc_oom_bytes),
         cmocka_unit_test(test_real_fashion_mnist),
         cmocka_unit_test(test_real_mnist),
         cmocka_unit_test(test_take),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/fileio.h"
@@ -64,7 +65,9 @@ int dataset_alloc(dataset *out, int n, int c, int h, int w, int k, sn_err *e)
     out->fill = calloc((size_t)d, sizeof(float));          // fill (D)
     if (!out->x || !out->y || !out->y_true || !out->index || !out->fill) {
         dataset_free(out);
-        return err_set(e, SN_ENOMEM, "out of memory for %d examples of %lld features", n, d);
+        return err_set(e, SN_ENOMEM, "out of memory for %d examples of %lld features (%zu bytes)",
+                       n, d, (size_t)n * (size_t)d * sizeof(float) + (size_t)n * 6 +
+                                 (size_t)d * sizeof(float));
     }
     for (int i = 0; i < n; i++)
         out->index[i] = i;
@@ -90,8 +93,11 @@ static int path_join(char *out, size_t cap, const char *a, const char *b)
     return m >= 0 && (size_t)m < cap;
 }
 
-/* Find dir/name or dir/name.gz (plain preferred); fills out, returns 1 if found. */
-static int find_file(const char *dir, const char *name, char *out, size_t cap)
+/* Find dir/name or dir/name.gz (plain preferred) as a regular file: 1 and
+ * out its path; 0 if neither is there; -1 if one is there but is not a
+ * regular file (a directory, a FIFO: reading it would fail or block), with
+ * out its path and *kind what it is. */
+static int find_file(const char *dir, const char *name, char *out, size_t cap, const char **kind)
 {
     char gz[PATH_MAX];
     if (snprintf(gz, sizeof gz, "%s.gz", name) >= (int)sizeof gz)
@@ -100,7 +106,25 @@ static int find_file(const char *dir, const char *name, char *out, size_t cap)
         return 1;
     if (path_join(out, cap, dir, gz) && file_exists(out))
         return 1;
+    const char *cand[2] = {name, gz};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (path_join(out, cap, dir, cand[i]) && stat(out, &st) == 0) {
+            *kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                  : S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) ? "a character device"
+                  : S_ISBLK(st.st_mode) ? "a block device" : "not a regular file";
+            return -1;
+        }
+    }
     return 0;
+}
+
+/* The error for a data file that is there but is not a regular file. */
+static int not_regular(const char *path, const char *kind, sn_err *e)
+{
+    return err_set(e, SN_EFORMAT,
+                   "%s is %s, not a data file; remove it or put the dataset's files there", path,
+                   kind);
 }
 
 /* Candidate directories. */
@@ -156,11 +180,18 @@ static int try_idx(const char *dir, const char *prefix, const char *install, dat
     char iname[64], lname[64], ipath[PATH_MAX], lpath[PATH_MAX];
     snprintf(iname, sizeof iname, "%s-images-idx3-ubyte", prefix);
     snprintf(lname, sizeof lname, "%s-labels-idx1-ubyte", prefix);
+    const char *kind = "";
     *found = 0;
-    if (!find_file(dir, iname, ipath, sizeof ipath))
+    int fi = find_file(dir, iname, ipath, sizeof ipath, &kind);
+    if (fi == 0)
         return SN_ENOTFOUND;
     *found = 1;
-    if (!find_file(dir, lname, lpath, sizeof lpath))
+    if (fi < 0)
+        return not_regular(ipath, kind, e);
+    int fl = find_file(dir, lname, lpath, sizeof lpath, &kind);
+    if (fl < 0)
+        return not_regular(lpath, kind, e);
+    if (fl == 0)
         return err_set(e, SN_ENOTFOUND, "%s: found %s but not %s[.gz]; reinstall: %s", dir,
                        ipath, lname, install);
     return idx_load(ipath, lpath, out, e);
@@ -172,15 +203,21 @@ static int try_cifar(const char *dir, const char *const *names, int nnames, int 
 {
     char paths[5][PATH_MAX];
     const char *ptrs[5];
-    int have = 0, first_missing = -1;
+    int have = 0, first_missing = -1, odd = -1;
+    const char *kind = "";
     for (int i = 0; i < nnames; i++) {
-        if (find_file(dir, names[i], paths[i], PATH_MAX))
+        int f = find_file(dir, names[i], paths[i], PATH_MAX, &kind);
+        if (f > 0)
             have++;
-        else if (first_missing < 0)
+        else if (f < 0 && odd < 0)
+            odd = i;
+        else if (f == 0 && first_missing < 0)
             first_missing = i;
         ptrs[i] = paths[i];
     }
-    *found = have > 0;
+    *found = have > 0 || odd >= 0;
+    if (odd >= 0)
+        return not_regular(paths[odd], kind, e);
     if (have == 0)
         return SN_ENOTFOUND;
     if (first_missing >= 0)
@@ -201,6 +238,16 @@ int dataset_load(ds_kind kind, const char *dir, int train, dataset *out, sn_err 
     if (env && !*env)
         env = NULL;
     const char *split = train ? "train" : "test";
+    /* a folder whose file paths cannot fit PATH_MAX would be skipped in
+     * silence and the message would list no folder at all */
+    const char *given[2] = {dir, env};
+    for (int i = 0; i < 2; i++)
+        if (given[i] && strlen(given[i]) + 64 >= PATH_MAX)
+            return err_set(e, SN_EARG,
+                           "%s %.40s...: the path is %zu bytes, too long for the files in it "
+                           "(paths have at most %d bytes)",
+                           i ? "SENSI_DATA_DIR" : "--data-dir", given[i], strlen(given[i]),
+                           PATH_MAX - 1);
 
     dirlist *dl = malloc(sizeof *dl); /* 8 x PATH_MAX: too big for the stack */
     if (!dl)
@@ -421,7 +468,8 @@ int dataset_standardize(dataset *train, dataset *test, sn_err *e)
     if (!mean || !inv) {
         free(mean);
         free(inv);
-        return err_set(e, SN_ENOMEM, "dataset_standardize: out of memory");
+        return err_set(e, SN_ENOMEM, "dataset_standardize: out of memory for %d features "
+                       "(%zu bytes)", d, 2 * (size_t)d * sizeof(double));
     }
     /* Two passes in double: mean, then the centred second moment. */
     for (int i = 0; i < n; i++) {
