@@ -9,10 +9,15 @@
 #   FUZZ_TARGETS="fuzz_idx fuzz_spec"   a subset (default: every target)
 #   FUZZ_BUILD=build-fuzz               objects, binaries, logs, artifacts
 #   FUZZ_KEEP_CORPUS=DIR               keep the grown corpora under DIR
+#   FUZZ_TIMEOUT=10    seconds of wall time one input may take; raise it only
+#                      for runs under `nice` on a loaded machine, where a
+#                      starved process times out on a fast input (rerun any
+#                      timeout artifact alone to tell)
 #
 # Each target runs on a copy of tests/fuzz/corpus/<target>/ in a temp folder
 # (the committed corpus is never grown), with -timeout=10 (a hang is an
-# input slower than 10 s) and -rss_limit_mb=2048, and libFuzzer's leak check.
+# input slower than 10 s; FUZZ_TIMEOUT), -rss_limit_mb=2048 and libFuzzer's
+# leak check.
 # A crash, sanitizer report, failed check, leak, timeout or out-of-memory
 # stops that target with its reproducer in FUZZ_BUILD/artifacts/ and makes
 # this script exit 1 after the remaining targets ran. Prints per target:
@@ -92,8 +97,9 @@ for t in $targets; do
     runs=""
     [ -n "$FUZZ_RUNS" ] && runs="-runs=$FUZZ_RUNS"
     log="$B/$t.log"
+    rm -f "$B/artifacts/$t-"*
     # shellcheck disable=SC2086
-    "$B/$t" -max_total_time="$SECS" $runs -timeout=10 -rss_limit_mb=2048 \
+    "$B/$t" -max_total_time="$SECS" $runs -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" $dict \
         "$work/corpus" >"$log" 2>&1
     rc=$?
