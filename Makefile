@@ -17,7 +17,7 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-sign-compare -fno-fast
 override LDLIBS += $(PKG_LIBS) -lm -lpthread
 BUILD   ?= build
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/data/*.c src/nn/*.c src/sens/*.c src/study/*.c src/analysis/*.c src/report/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

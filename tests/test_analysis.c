@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "../src/core/rng.h"
-#include "../src/study/analysis.h"
+#include "../src/analysis/analysis.h"
 #include "../src/study/store.h"
 
 static char g_dir[256];

@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/study/figures.h"
+#include "../src/report/figures.h"
 #include "../src/study/store.h"
 
 static char g_cache[256];   /* the swept databases, built once (group setup) */

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "../src/core/rng.h"
-#include "../src/study/stats.h"
+#include "../src/analysis/stats.h"
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

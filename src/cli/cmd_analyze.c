@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../study/analysis.h"
+#include "../analysis/analysis.h"
 #include "../study/store.h"
 #include "cli.h"
 

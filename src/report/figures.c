@@ -44,8 +44,8 @@
 #include <unistd.h>
 
 #include "../core/fileio.h"
-#include "analysis.h"
-#include "stats.h"
+#include "../analysis/analysis.h"
+#include "../analysis/stats.h"
 
 #define MAX_POINTS 20000 /* per-point figures: rows drawn at most */
 #define NKIND 4
@@ -374,7 +374,7 @@ static FILE *gp_begin_size(ctx *c, const figure *f, const char *what, const ftab
     char ct[sizeof f->title + 3];
     fprintf(fp, "# %s.gp: %s.\n", f->name, gcomment(f->title, ct, sizeof ct));
     fprintf(fp, "# %s\n", what);
-    fprintf(fp, "# Written by sensi (src/study/figures.c). Reads %s.dat (tab-separated", f->name);
+    fprintf(fp, "# Written by sensi (src/report/figures.c). Reads %s.dat (tab-separated", f->name);
     if (t) {
         fprintf(fp, "; columns");
         int col = 1;

@@ -251,6 +251,11 @@ typedef struct an_db {
     an_manifold mf;
 } an_db;
 
+/* Is name (an_corr.metric) a baseline (label-free confidence, steps to fit,
+ * parameters, training loss), the measures each claim shows beside the
+ * Jacobian? */
+int an_metric_is_baseline(const char *name);
+
 /* All of the above for db (path: for messages and captions). */
 int an_db_load(struct sqlite3 *db, const char *path, const an_opts *o, an_db *out, sn_err *e);
 void an_db_free(an_db *d);   /* NULL fine */
