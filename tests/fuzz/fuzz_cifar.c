@@ -65,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != SN_OK) {
         FUZZ_CHECK(e.msg[0] != '\0', "failure without a message");
         FUZZ_CHECK(zeroed(&d), "failure left the dataset non-zero");
+        FUZZ_NOTE("refused: %s", e.msg);
     } else {
         FUZZ_CHECK(d.n >= 1 && d.c == 3 && d.h == 32 && d.w == 32 && d.d == REC_PIX, "shape");
         FUZZ_CHECK(d.k == (c100 ? 100 : 10), "classes");

@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != SN_OK) {
         FUZZ_CHECK(e.msg[0] != '\0', "failure without a message");
         FUZZ_CHECK(zeroed(&d), "failure left the dataset non-zero");
+        FUZZ_NOTE("refused: %s", e.msg);
     } else {
         FUZZ_CHECK(d.n >= 1 && d.c == 1 && d.h >= 1 && d.w >= 1 && d.k == 10, "shape");
         FUZZ_CHECK((long long)d.d == (long long)d.h * d.w, "d = h*w");

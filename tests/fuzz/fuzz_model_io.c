@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != SN_OK) {
         if (e.msg[0] == '\0' || m.params || meta.n)
             abort();
+        FUZZ_NOTE("refused: %s", e.msg);
         return 0;
     }
     int L = m.cfg.depth;

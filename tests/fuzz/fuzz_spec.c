@@ -39,6 +39,7 @@ static void check_spec(const char *text, const char *scale, int reparse)
     if (rc != SN_OK) {
         FUZZ_CHECK(e.msg[0] != '\0', "failure without a message");
         FUZZ_CHECK(zeroed(&s), "failure left the spec non-zero");
+        FUZZ_NOTE("refused%s%s: %s", scale ? " with scale " : "", scale ? scale : "", e.msg);
         return;
     }
     size_t nl = strlen(s.name);
