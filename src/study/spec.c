@@ -21,6 +21,11 @@
 
 #define SPEC_SAMPLE_STREAM 0x5eedc0de5eedc0deULL
 
+/* The most grid points, or sample draws, of a spec: each is resolved when
+ * the spec is read (about 3 us each, so 10^6 take seconds); the paper's
+ * largest study has 10^5. Replicates multiply them up to 10^9 runs. */
+#define SPEC_MAX_DRAWS 1000000L
+
 static const char *const top_keys[] = {"name", "description", "seed", "fixed", "grid",
                                        "replicates", "sample", "paired_seeds", "measure",
                                        "scales", NULL};
@@ -257,9 +262,10 @@ static int parse_grid(const cJSON *g, spec_grid *out, int sample, const char *or
                     return SN_EARG;
                 }
             }
-            /* saturate past the 10^8 limit checked later: 4 axes of 65536
-               values would wrap a long to 0 runs */
-            out->points = out->points > 100000000L / ax->n ? 100000001L : out->points * ax->n;
+            /* saturate past the SPEC_MAX_DRAWS limit checked later: 4 axes
+               of 65536 values would wrap a long to 0 runs */
+            out->points = out->points > SPEC_MAX_DRAWS / ax->n ? SPEC_MAX_DRAWS + 1
+                                                              : out->points * ax->n;
         } else {
             const char *kind;
             double lo, hi;
@@ -397,7 +403,7 @@ static int spec_build(cJSON *r, const char *origin, sweep_spec *s, sn_err *e)
         goto fail;
     s->seed = (uint64_t)v;
     if ((rc = get_int(r, "replicates", 1, 1000000, 1, &s->replicates, "", origin, e)) ||
-        (rc = get_int(r, "sample", 0, 100000000, 0, &s->sample, "", origin, e)) ||
+        (rc = get_int(r, "sample", 0, SPEC_MAX_DRAWS, 0, &s->sample, "", origin, e)) ||
         (rc = get_bool(r, "paired_seeds", 0, &s->paired_seeds, "", origin, e)))
         goto fail;
 
@@ -452,8 +458,10 @@ static int spec_build(cJSON *r, const char *origin, sweep_spec *s, sn_err *e)
 
     long points = 0;
     for (int i = 0; i < s->n_grids; i++) {
-        if (s->grids[i].points > 100000000L || points > 100000000L) {
-            rc = err_set(e, SN_EARG, "%s: the grid has more than 10^8 points; use \"sample\"",
+        if (s->grids[i].points > SPEC_MAX_DRAWS || points > SPEC_MAX_DRAWS) {
+            rc = err_set(e, SN_EARG,
+                         "%s: the grid has more than 10^6 points (each is checked when the spec "
+                         "is read); use \"sample\" (at most 10^6 draws) or several specs",
                          origin);
             goto fail;
         }
@@ -477,8 +485,11 @@ static int spec_build(cJSON *r, const char *origin, sweep_spec *s, sn_err *e)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     snprintf(s->hash, sizeof s->hash, "%016llx", (unsigned long long)h);
 
-    /* every run must resolve (ranges that depend on several keys) */
-    for (long id = 0; id < s->n_runs; id++) {
+    /* every run must resolve (ranges that depend on several keys); the
+     * replicates of one draw differ only in the seed, which no range
+     * depends on, so one run per draw decides for all of them (10^9 runs
+     * of 1000 draws are 1000 checks, not 10^9) */
+    for (long id = 0; id < s->n_runs; id += s->replicates) {
         run_config rc_;
         int rep;
         if ((rc = spec_run(s, id, &rc_, &rep, e))) {
