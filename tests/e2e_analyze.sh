@@ -51,4 +51,17 @@ for set in "a.db copy.db" "copy.db a.db" "s1.db a.db s2.db" "a.db s2.db s1.db"; 
 done
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); d=j["databases"]; sys.exit(0 if "same_sweep_as" in d[1] and "same_sweep_as" not in d[0] else 1)' "$T/two.json" \
     && ok same-sweep-json || bad same-sweep-json "no same_sweep_as in the JSON"
+# text from a database reaches the terminal escaped: a spec name holding an
+# ANSI sequence (the terminal report is printed when stdout is a terminal:
+# script(1) from bsdutils gives it one)
+cp "$T/a.db" "$T/esc.db"
+sqlite3 "$T/esc.db" "update meta set value = 'x' || char(27) || '[31mred' where key = 'spec_name'"
+script -qec "$SENSI analyze $T/esc.db --bootstrap 10" /dev/null >"$T/esc.out" 2>&1
+if ! grep -q 'x\\x1b\[31mred' "$T/esc.out"; then
+    bad analyze-escaped "the spec name is not in the terminal report: $(head -c 300 "$T/esc.out")"
+elif [ "$(tr -dc '\033' <"$T/esc.out" | wc -c)" -ne 0 ]; then
+    bad analyze-escaped "a raw ESC reached the terminal"
+else
+    ok analyze-escaped
+fi
 [ "$FAILS" -eq 0 ]

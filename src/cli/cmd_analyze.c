@@ -201,7 +201,7 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
     return root;
 }
 
-void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl)
+static void print_raw(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl)
 {
     for (int i = 0; i < nd; i++) {
         fprintf(f, "%s (sweep '%s'): %ld of %ld runs stored, %ld at 100%% training accuracy; "
@@ -272,6 +272,30 @@ void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl
         fprintf(f, "                 rule: %s; Holm-adjusted: %s\n", cl[i].rule,
                 an_verdict_name(cl[i].verdict_holm));
     }
+}
+
+/* The terminal report, every line escaped (cli_put_escaped): paths, spec
+ * names and database names come from the user and the databases, and a
+ * hostile one must not reach the terminal as control sequences. */
+void analysis_print(FILE *f, const an_db *d, int nd, const an_claim *cl, int ncl)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        die("out of memory");
+    print_raw(m, d, nd, cl, ncl);
+    if (fclose(m))
+        die("out of memory");
+    for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        cli_put_escaped(f, line);
+        if (nl)
+            fputc('\n', f);
+    }
+    free(buf);
 }
 
 int analysis_load_all(char **paths, int n, const an_opts *o, an_db **out, an_claim **cl, int *ncl)
