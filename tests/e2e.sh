@@ -66,9 +66,7 @@ $SENSI train --train-size 5000 --width 64 --steps 1000000 --no-early-stop -q -o 
 pid=$!
 sleep 2
 rm -rf "$T/gone"
-kill -INT $pid
-wait $pid
-rc=$?
+signal_wait $pid INT
 if [ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "not saved" "$T/err"; then
     ok save-fails-exit-2
 else
@@ -81,9 +79,7 @@ for sig in HUP TERM; do
     $SENSI train --train-size 5000 --width 64 --steps 1000000 --no-early-stop -q -o "$T/sig$sig.safetensors" >"$T/out" 2>"$T/err" &
     pid=$!
     sleep 2
-    kill -$sig $pid
-    wait $pid
-    rc=$?
+    signal_wait $pid $sig
     if [ $rc -eq 130 ] && python3 tests/check_safetensors.py "$T/sig$sig.safetensors" >/dev/null 2>&1 \
         && ! ls "$T" | grep -q "sig$sig.*\.tmp\."; then
         ok "sig$sig-stops-cleanly"
@@ -253,9 +249,7 @@ pycheck diverged-is-a-result 'j["status"] == "diverged" and j["test_acc"] is Non
 $SENSI train --train-size 5000 --width 256 --steps 1000000 --no-early-stop -q -o "$T/int.safetensors" >"$T/out" 2>"$T/err" &
 pid=$!
 sleep 2
-kill -INT $pid
-wait $pid
-rc=$?
+signal_wait $pid INT
 if [ $rc -eq 130 ]; then ok interrupt-exit; else bad interrupt-exit "exit $rc"; fi
 pycheck interrupt-status 'j["status"] == "interrupted" and 0 < j["steps"] < 1000000'
 python3 tests/check_safetensors.py "$T/int.safetensors" >/dev/null 2>&1 && ok interrupt-saves || bad interrupt-saves "no valid model"

@@ -106,9 +106,7 @@ for sig in INT TERM; do
     sleep 2
     # while it runs, the old file is whole (not truncated at the start)
     [ "$(cat "$T/keep2.csv")" = "old csv" ] && ok "running-keeps-csv-$sig" || bad "running-keeps-csv-$sig" "$(head -c 100 "$T/keep2.csv")"
-    kill -$sig $pid
-    wait $pid
-    rc=$?
+    signal_wait $pid $sig
     if [ $rc -eq 130 ] && [ "$(cat "$T/keep2.csv")" = "old csv" ] && [ ! -e "$T/keep3.csv" ] \
         && ! ls "$T" | grep -q '\.tmp\.'; then
         ok "interrupt-leaves-old-$sig"

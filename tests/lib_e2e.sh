@@ -5,6 +5,9 @@
 #   json FILE KEY      a value of the one JSON object in FILE (KEY may be a.b)
 #   expect_fail NAME TEXT CMD...    CMD must exit 2 with a one-line message containing TEXT
 #   pycheck NAME EXPR  python expression over j (the JSON in $T/out) must be true
+#   signal_wait PID SIG             send SIG to PID, wait for it (SIGKILL after
+#                      60 s, so a binary that ignores SIG cannot hang the suite);
+#                      rc = its exit status (137 if it had to be killed)
 e2e_init() {
     T=$(mktemp -d "/tmp/sensi-e2e-$1.XXXXXX")
     trap 'rm -rf "$T"' EXIT
@@ -31,4 +34,12 @@ pycheck() {
     else
         bad "$1" "$2 is false for $(cat "$T/out")"
     fi
+}
+signal_wait() {
+    kill -"$2" "$1"
+    ( sleep 60; kill -KILL "$1" 2>/dev/null ) &
+    watchdog=$!
+    wait "$1"
+    rc=$?
+    kill "$watchdog" 2>/dev/null
 }

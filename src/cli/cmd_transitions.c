@@ -346,6 +346,10 @@ int cmd_transitions(int argc, char **argv)
                 abort_outputs();
                 fprintf(stderr, "sensi: transitions: interrupted after %d trajectories; no "
                                 "file was written\n", id + 1);
+                mlp_free(&m);
+                model_meta_free(&mm);
+                dataset_free(&train);
+                dataset_free(&test);
                 return 130;
             }
         }
