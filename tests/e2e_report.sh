@@ -210,6 +210,8 @@ printf 'not a database' >"$T/junk.db"
 expect_fail report-junk "junk.db" $SENSI report "$T/junk.db" -o "$T/x"
 expect_fail analyze-none "expected one or more databases" $SENSI analyze
 expect_fail report-slice "cannot read" $SENSI report "$T/a.db" -o "$T/x" --slice "$T/nope.png"
+# a rejected --slice leaves no output folder behind
+[ ! -e "$T/x" ] && ok report-slice-no-folder || bad report-slice-no-folder "$T/x was created"
 
 
 # --all-networks: the label-noise networks appear in the gap figure, by default not
