@@ -2,9 +2,13 @@
 # e2e_sweep.sh SENSI: end-to-end tests of `sensi sweep` (and merge/runs) on
 # Fashion-MNIST with a real SQLite database: a 12-network sweep whose rows
 # equal what `sensi train` / `jacobian` / `transitions` give for the same
-# configs and seeds; resume after SIGKILL at random moments, after Ctrl-C,
-# and after a worker dies; MPI (mpirun -n 3, oversubscribed) and shards
-# merged give the same database; malformed specs and databases fail cleanly.
+# configs and seeds; two sweeps started together on one database train each
+# run once and give the same database; claims of processes that are gone
+# (a dead pid, another host's stale claim, a SIGKILLed sweep) are released
+# and their runs trained, a live one is waited for; resume after SIGKILL at
+# random moments, after Ctrl-C, and after a worker dies; MPI (mpirun -n 3,
+# oversubscribed) and shards merged give the same database; malformed specs
+# and databases fail cleanly.
 # Each check prints "ok NAME" or "FAIL NAME: why"; exit 1 on any failure.
 SENSI=${1:-./sensi}
 cd "$(dirname "$0")/.." || exit 2
@@ -35,6 +39,100 @@ grep -q "12/12 runs" "$T/err" && ok progress || bad progress "$(cat "$T/err")"
 # rerunning finishes at once: everything is stored
 $SENSI sweep "$T/spec.json" --db "$T/ref.db" >"$T/out" 2>"$T/err" || bad rerun "exit $?"
 pycheck rerun-skips 'j["skipped"] == 12 and j["done"] == 0'
+
+# --- two sweeps started together on one database share the runs ---------------
+# each run is claimed in the database before it is trained: every run is
+# trained once (the two summaries' done add up to 12), each run id is in the
+# database once, and the database equals the single sweep's
+$SENSI sweep "$T/spec.json" --db "$T/two.db" --jobs 1 >"$T/two1.out" 2>"$T/two1.err" &
+p1=$!
+$SENSI sweep "$T/spec.json" --db "$T/two.db" --jobs 1 >"$T/two2.out" 2>"$T/two2.err" &
+p2=$!
+wait $p1
+r1=$?
+wait $p2
+r2=$?
+if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && $PY - "$T/two1.out" "$T/two2.out" "$T/two.db" <<'PY'
+import json, sqlite3, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["done"] + b["done"] == 12, ("trained", a["done"], b["done"])
+for j in (a, b):
+    assert j["skipped"] + j["done"] + j["by_others"] == 12, j
+    assert j["in_db"] == 12 and j["failed"] == 0, j
+c = sqlite3.connect(sys.argv[3])
+ids = [r[0] for r in c.execute("select run_id from runs order by run_id")]
+assert ids == list(range(12)), ids
+assert c.execute("select count(*) from run_claims").fetchone()[0] == 0, "claims left"
+print("measured: two sweeps on one database trained %d + %d of 12 runs" % (a["done"], b["done"]))
+PY
+then ok two-sweeps; else bad two-sweeps "exit $r1/$r2: $(cat "$T/two1.out" "$T/two2.out"; tail -n 3 "$T/two1.err" "$T/two2.err")"; fi
+msg=$($CHK same "$T/two.db" "$T/ref.db" 2>&1) && ok two-sweeps-same || bad two-sweeps-same "$msg"
+
+# a copy of the reference without run ID and a claim of it by PID on HOST,
+# AGE seconds old: claim_db OUT ID PID HOST AGE
+claim_db() {
+    $PY - "$T/ref.db" "$@" <<'PY'
+import sqlite3, sys
+src, out, rid, pid, host, age = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+d = sqlite3.connect(out)
+sqlite3.connect(src).backup(d)
+for t in ("runs", "points", "trajectories"):
+    d.execute(f"delete from {t} where run_id = ?", (rid,))
+d.execute("insert into run_claims (run_id, state, attempts, owner, host, pid, pid_start, boot_id, "
+          "claimed_at, seen_at) values (?, 'running', 1, 7, ?, ?, NULL, NULL, "
+          "'2026-01-01T00:00:00Z', strftime('%s', 'now') - ?)", (rid, host, pid, age))
+d.commit()
+PY
+}
+HOST=$($PY -c 'import socket; print(socket.gethostname())')
+
+# --- a claim of a process that is gone is released; the next sweep trains it --
+dead=$(sh -c 'echo $$')
+claim_db "$T/stale.db" 3 "$dead" "$HOST" 0
+$SENSI sweep "$T/spec.json" --db "$T/stale.db" >"$T/out" 2>"$T/err" || bad stale-claim "exit $?: $(cat "$T/err")"
+pycheck stale-claim 'j["done"] == 1 and j["skipped"] == 11 and j["in_db"] == 12'
+grep -q "run 3 was claimed by pid $dead on .*which is gone" "$T/err" && ok stale-claim-message || bad stale-claim-message "$(cat "$T/err")"
+msg=$($CHK same "$T/stale.db" "$T/ref.db" 2>&1) && ok stale-claim-same || bad stale-claim-same "$msg"
+[ "$($CHK get "$T/stale.db" "select count(*) from run_claims")" = 0 ] && ok stale-claim-cleared || bad stale-claim-cleared "claims left"
+# another host's claim: honoured while refreshed, released once stale (600 s)
+claim_db "$T/far.db" 5 1 elsewhere.invalid 30
+$SENSI sweep "$T/spec.json" --db "$T/far.db" --dry-run >"$T/out" 2>"$T/err" || bad far-claim "$(cat "$T/err")"
+pycheck far-claim-live 'j["to_do"] == 1 and j["being_trained"] == 1'
+claim_db "$T/far2.db" 5 1 elsewhere.invalid 900
+$SENSI sweep "$T/spec.json" --db "$T/far2.db" >"$T/out" 2>"$T/err" || bad far-claim-stale "exit $?: $(cat "$T/err")"
+pycheck far-claim-stale 'j["done"] == 1 and j["in_db"] == 12'
+
+# --- a claim of a live process is waited for, and taken once it is gone -------
+sleep 120 &
+holder=$!
+claim_db "$T/held.db" 4 "$holder" "$HOST" 0
+$SENSI sweep "$T/spec.json" --db "$T/held.db" >"$T/out" 2>"$T/err" &
+sp=$!
+for _ in $(seq 150); do
+    grep -q "being trained by another sweep" "$T/err" && break
+    sleep 0.2
+done
+sleep 1.5
+if kill -0 $sp 2>/dev/null && grep -q "run 4 is being trained by another sweep on this database (pid $holder on " "$T/err" &&
+    [ "$($CHK get "$T/held.db" "select count(*) from runs")" = 11 ]; then
+    ok held-waits
+else
+    bad held-waits "$(cat "$T/err")"
+fi
+# readers name the claim but never take it for a run
+$SENSI runs "$T/held.db" --csv "$T/held.csv" >"$T/runs.out" 2>&1
+if grep -q "^11 runs of 12 in the spec" "$T/runs.out" && [ "$(wc -l <"$T/held.csv")" -eq 12 ] &&
+    grep -q "^1 more being trained by running sweeps (one is pid $holder on " "$T/runs.out"; then
+    ok runs-claims
+else
+    bad runs-claims "$(cat "$T/runs.out")"
+fi
+kill $holder
+wait $holder 2>/dev/null
+wait $sp || bad held-takeover "exit $?: $(cat "$T/err")"
+pycheck held-takeover 'j["done"] == 1 and j["in_db"] == 12'
+grep -q "run 4 was claimed by pid $holder on .*which is gone" "$T/err" && ok held-takeover-message || bad held-takeover-message "$(cat "$T/err")"
+msg=$($CHK same "$T/held.db" "$T/ref.db" 2>&1) && ok held-same || bad held-same "$msg"
 
 # --- the rows equal the single-network commands ----------------------------
 for id in 0 7 10; do
@@ -113,9 +211,13 @@ done
 sleep 0.3
 if pgrep -f "sweep $T/slow.json" >/dev/null; then bad orphans "workers outlived their killed scheduler"; else ok orphans; fi
 stored=$($CHK get "$T/kill.db" "select count(*) from runs" 2>/dev/null)
+# the killed sweeps' claims of the runs they were training stay behind, and
+# the next sweep releases them (their pids are gone) and trains those runs
+held=$($CHK get "$T/kill.db" "select count(*) from run_claims where state = 'running'" 2>/dev/null)
 $SENSI sweep "$T/slow.json" --db "$T/kill.db" --jobs 2 >"$T/out" 2>"$T/err" || bad kill-resume "exit $?: $(cat "$T/err")"
 pycheck kill-resume "j[\"in_db\"] == 12 and j[\"skipped\"] == ${stored:-0} and j[\"done\"] == 12 - ${stored:-0}"
-echo "measured: runs stored after each of 5 SIGKILLs:$counts"
+echo "measured: runs stored after each of 5 SIGKILLs:$counts; claims left by the last: ${held:-none}"
+[ "$($CHK get "$T/kill.db" "select count(*) from run_claims")" = 0 ] && ok kill-claims-cleared || bad kill-claims-cleared "claims left after the resume"
 msg=$($CHK same "$T/kill.db" "$T/crash.db" 2>&1) && ok kill-same || bad kill-same "$msg"
 
 # --- Ctrl-C: exit 130, what is stored stays, a rerun finishes ---------------
@@ -126,6 +228,8 @@ kill -INT $pid
 wait $pid
 rc=$?
 if [ $rc -eq 130 ] && grep -q "interrupted" "$T/err" && grep -q "rerun the same command" "$T/err"; then ok sigint; else bad sigint "exit $rc: $(cat "$T/err")"; fi
+# Ctrl-C releases the claims of the runs it stopped
+[ "$($CHK get "$T/int.db" "select count(*) from run_claims where state = 'running'")" = 0 ] && ok sigint-claims-released || bad sigint-claims-released "claims left"
 $SENSI sweep "$T/slow.json" --db "$T/int.db" -q >"$T/out" 2>"$T/err" || bad sigint-resume "exit $?"
 msg=$($CHK same "$T/int.db" "$T/crash.db" 2>&1) && ok sigint-same || bad sigint-same "$msg"
 
@@ -207,6 +311,10 @@ expect_fail no-db "--db FILE is required" $SENSI sweep "$T/spec.json"
 expect_fail bad-shard "1 <= I <= N" $SENSI sweep "$T/spec.json" --db "$T/x.db" --shard 0/3
 expect_fail missing-spec "nope.json" $SENSI sweep "$T/nope.json" --db "$T/x.db"
 expect_fail bad-scale "no scale 'huge'" $SENSI sweep "$T/spec.json" --db "$T/x.db" --scale huge
+# a claims table that is not sensi's: refused, nothing trained or lost
+$PY -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[2]); sqlite3.connect(sys.argv[1]).backup(d); d.execute("drop table run_claims"); d.execute("create table run_claims (x)"); d.execute("delete from runs where run_id = 2"); d.commit()' "$T/ref.db" "$T/badclaims.db"
+expect_fail bad-claims-table "badclaims.db" $SENSI sweep "$T/spec.json" --db "$T/badclaims.db"
+[ "$($CHK get "$T/badclaims.db" "select count(*) from runs")" = 11 ] && ok bad-claims-kept || bad bad-claims-kept "runs changed"
 
 # --- every shipped study spec is valid at both scales ---------------------------
 for f in studies/*.json; do

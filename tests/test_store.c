@@ -19,7 +19,13 @@
  *   user nobody when run as root) gives SN_EIO before anything is written;
  * - CSV export parsed back with an RFC 4180 reader (quoted config JSON and
  *   error text with commas, quotes and newlines; NULL as empty; %.10g);
- *   JSON rows with the exact unsigned 64-bit seed. */
+ *   JSON rows with the exact unsigned 64-bit seed;
+ * - claims of sweeps sharing a database: one holder per run, held / done /
+ *   taken over (a dead pid, a reused pid, another host's unrefreshed claim,
+ *   a claim copied with the file),
+ *   a failed run not retried by a sweep that started before its attempt,
+ *   release and store_close, the heartbeat, merge copying no claims, and a
+ *   database without the claims table (an older sensi's) getting it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1133,6 +1139,195 @@ static void test_each_run(void **state)
     store_close(s);
 }
 
+/* ---- claims: two sweeps on one database ---------------------------------- */
+
+static void exec_raw(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static long long count_raw(const char *path, const char *sql)
+{
+    sqlite3 *db = rdb(path);
+    sqlite3_stmt *st = row_of(db, sql);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int claim_of(store *s, long id, store_holder *h)
+{
+    int got = -1;
+    sn_err e = {0};
+    if (store_claim(s, id, &got, h, &e))
+        fail_msg("store_claim(%ld): %s", id, e.msg);
+    return got;
+}
+
+/* A claim row as another process would leave it. */
+static void put_claim(const char *path, long id, const char *host, long pid,
+                      const char *pid_start, double age_s)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO run_claims (run_id, state, attempts, owner, host, pid, "
+             "pid_start, boot_id, claimed_at, seen_at) VALUES (%ld, 'running', 1, 7, '%s', %ld, "
+             "%s, NULL, '2026-01-01T00:00:00Z', strftime('%%s', 'now') - %g)",
+             id, host, pid, pid_start, age_s);
+    exec_raw(path, sql);
+}
+
+static void test_claims(void **state)
+{
+    (void)state;
+    const char *path = tpath("claims.db");
+    store *a = open_ok(path, &SPEC_A), *b = open_ok(path, &SPEC_A);
+    sn_err e = {0};
+    /* claiming before store_claims_start is a bug, not a claim */
+    int got = -1;
+    assert_int_equal(store_claim(a, 0, &got, NULL, &e), SN_EARG);
+    /* a plain open adds nothing: the table comes with the first claiming sweep */
+    assert_int_equal(count_raw(path, "select count(*) from sqlite_master where name = 'run_claims'"), 0);
+    assert_int_equal(store_claims_start(a, &e), SN_OK);
+    assert_int_equal(store_claims_start(b, &e), SN_OK);
+    assert_int_equal(count_raw(path, "select count(*) from sqlite_master where name = 'run_claims'"), 1);
+    assert_int_equal(store_claim(a, 40, &got, NULL, &e), SN_EARG); /* outside the spec */
+
+    /* one claim per run: the second sweep is told who holds it */
+    store_holder h;
+    char host[256];
+    gethostname(host, sizeof host);
+    assert_int_equal(claim_of(a, 0, NULL), STORE_CLAIMED);
+    assert_int_equal(claim_of(a, 0, NULL), STORE_CLAIMED); /* ours already */
+    memset(&h, 0, sizeof h);
+    assert_int_equal(claim_of(b, 0, &h), STORE_HELD);
+    assert_int_equal(h.pid, (long)getpid());
+    assert_string_equal(h.host, host);
+    assert_int_equal(strlen(h.since), 20);
+    long live = -1;
+    assert_int_equal(store_claims_live(b, &live, NULL, &e), SN_OK);
+    assert_int_equal(live, 1);
+    /* a claim is not a result */
+    unsigned char done[40] = {0};
+    store_counts c;
+    assert_int_equal(store_done_ids(b, done, 40, &e), SN_OK);
+    assert_int_equal(done[0], 0);
+    assert_int_equal(store_count(b, &c, &e), SN_OK);
+    assert_int_equal(c.total, 0);
+    /* stored: the claim ends with the result, the run is done for everyone */
+    insert_ok(a, 0, "fit", 0);
+    assert_int_equal(count_raw(path, "select count(*) from run_claims"), 0);
+    assert_int_equal(claim_of(b, 0, NULL), STORE_DONE);
+    assert_int_equal(claim_of(a, 0, NULL), STORE_DONE);
+
+    /* a failed run keeps a mark: a sweep started before the attempt does not
+     * retry it, one started after does */
+    assert_int_equal(claim_of(a, 1, NULL), STORE_CLAIMED);
+    store *d = open_ok(path, &SPEC_A); /* starts while a's attempt is in flight */
+    assert_int_equal(store_claims_start(d, &e), SN_OK);
+    insert_ok(a, 1, "failed", 0);
+    assert_int_equal(claim_of(d, 1, NULL), STORE_DONE);
+    store_close(d);
+    assert_int_equal(count_raw(path, "select count(*) from run_claims where run_id = 1 and state = "
+                                     "'ended' and attempts = 1"), 1);
+    assert_int_equal(claim_of(b, 1, NULL), STORE_DONE);
+    store *c3 = open_ok(path, &SPEC_A);
+    assert_int_equal(store_claims_start(c3, &e), SN_OK);
+    assert_int_equal(claim_of(c3, 1, NULL), STORE_CLAIMED);
+    insert_ok(c3, 1, "fit", 0);
+    assert_int_equal(count_raw(path, "select count(*) from run_claims where run_id = 1"), 0);
+    /* a failed row of an older sensi (no claim) is retried */
+    insert_ok(c3, 2, "failed", 0);
+    assert_int_equal(claim_of(b, 2, NULL), STORE_CLAIMED);
+
+    /* release: the runs not stored are free again; store_close releases too */
+    assert_int_equal(claim_of(a, 5, NULL), STORE_CLAIMED);
+    assert_int_equal(claim_of(a, 6, NULL), STORE_CLAIMED);
+    assert_int_equal(store_claims_release(a, &e), SN_OK);
+    assert_int_equal(claim_of(b, 5, NULL), STORE_CLAIMED);
+    store_close(b);
+    assert_int_equal(claim_of(a, 5, NULL), STORE_CLAIMED);
+    assert_int_equal(claim_of(c3, 6, NULL), STORE_CLAIMED);
+    assert_int_equal(claim_of(a, 6, NULL), STORE_HELD);
+
+    /* claims of processes that are gone are taken over */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0); /* its pid is now free */
+    put_claim(path, 10, host, child, "NULL", 0);
+    memset(&h, 0, sizeof h);
+    assert_int_equal(claim_of(a, 10, &h), STORE_TAKEN_OVER);
+    assert_int_equal(h.pid, (long)child);
+    assert_string_equal(h.since, "2026-01-01T00:00:00Z");
+    assert_int_equal(count_raw(path, "select attempts from run_claims where run_id = 10"), 2);
+    /* a live pid of this host is honoured, unless it is another process now */
+    put_claim(path, 11, host, (long)getppid(), "NULL", 1e6);
+    assert_int_equal(claim_of(a, 11, NULL), STORE_HELD);
+    put_claim(path, 12, host, (long)getppid(), "1", 0);
+    assert_int_equal(claim_of(a, 12, NULL), STORE_TAKEN_OVER);
+    /* another host: honoured while refreshed, taken after STORE_CLAIM_STALE_S */
+    put_claim(path, 13, "elsewhere.invalid", 1, "NULL", 10);
+    assert_int_equal(claim_of(a, 13, NULL), STORE_HELD);
+    put_claim(path, 14, "elsewhere.invalid", 1, "NULL", STORE_CLAIM_STALE_S + 60);
+    assert_int_equal(claim_of(a, 14, NULL), STORE_TAKEN_OVER);
+    /* the heartbeat refreshes this handle's claims only */
+    exec_raw(path, "update run_claims set seen_at = 0");
+    assert_int_equal(store_claims_beat(a, &e), SN_OK);
+    assert_int_equal(count_raw(path, "select count(*) from run_claims where seen_at > 0"),
+                     count_raw(path, "select count(*) from run_claims where owner != 7 and run_id != 6"));
+    assert_int_equal(store_claims_live(a, &live, &h, &e), SN_OK);
+    assert_int_equal(live, 6); /* 5, 6, 10, 11, 12, 14 (13 is stale now) */
+
+    /* a copy of the file: the claims copied with it are not honoured there */
+    sqlite3 *src = rdb(path), *dst = NULL;
+    assert_int_equal(sqlite3_open(tpath("claims-copy.db"), &dst), SQLITE_OK);
+    sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+    assert_non_null(bk);
+    assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+    sqlite3_backup_finish(bk);
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    store *cp = open_ok(tpath("claims-copy.db"), &SPEC_A);
+    assert_int_equal(store_claims_start(cp, &e), SN_OK);
+    assert_int_equal(claim_of(cp, 5, NULL), STORE_TAKEN_OVER);
+    store_close(cp);
+    assert_int_equal(claim_of(c3, 5, NULL), STORE_HELD); /* the original: still a's */
+
+    /* merge copies results, never claims */
+    store *m = open_ok(tpath("claims-merged.db"), &SPEC_A);
+    long added = 0;
+    assert_int_equal(store_merge(m, path, &added, NULL, &e), SN_OK);
+    assert_int_equal(added, 3);
+    store_close(m);
+    assert_int_equal(count_raw(tpath("claims-merged.db"),
+                               "select count(*) from sqlite_master where name = 'run_claims'"), 0);
+    store_close(c3);
+    store_close(a);
+
+    /* a database without the table (an older sensi's) gets it, nothing else
+     * changes; reading never creates it */
+    exec_raw(path, "drop table run_claims");
+    store *r = open_ok(path, NULL);
+    assert_int_equal(store_claims_live(r, &live, NULL, &e), SN_OK);
+    assert_int_equal(live, 0);
+    store_close(r);
+    assert_int_equal(count_raw(path, "select count(*) from sqlite_master where name = 'run_claims'"), 0);
+    a = open_ok(path, &SPEC_A);
+    assert_int_equal(store_claims_start(a, &e), SN_OK);
+    assert_int_equal(claim_of(a, 2, NULL), STORE_CLAIMED);
+    assert_int_equal(claim_of(a, 0, NULL), STORE_DONE);
+    store_close(a);
+    assert_int_equal(count_raw(path, "select count(*) from run_claims"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1146,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_each_run),
+        cmocka_unit_test(test_claims),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

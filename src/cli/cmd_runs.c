@@ -3,6 +3,8 @@
  * measured) with a summary line of counts by status; otherwise, or with
  * --json, one JSON object per run per line with every column; --csv FILE
  * writes every column as CSV (atomically) and prints the summary.
+ * Runs that sweeps are training now (claims) are named after the summary,
+ * never listed or counted as runs.
  * It only reads: a missing file is an error, never a new database. The
  * queries live in src/study/store.c; this file only formats. */
 #include <getopt.h>
@@ -120,6 +122,13 @@ static void print_summary(store *s)
     store_get_spec(s, &sp);
     printf("%ld runs of %ld in the spec: fit %ld, not_fit %ld, diverged %ld, failed %ld\n",
            c.total, sp.total_runs, c.fit, c.not_fit, c.diverged, c.failed);
+    /* claims are not runs: only said, never counted above (and a claims
+     * table that cannot be read only goes unmentioned) */
+    long live = 0;
+    store_holder h;
+    if (store_claims_live(s, &live, &h, NULL) == SN_OK && live > 0)
+        printf("%ld more being trained by running sweeps (one is pid %ld on %s)\n", live,
+               h.pid, h.host);
 }
 
 enum { O_STATUS = 256, O_CSV, O_JSON };

@@ -1,8 +1,10 @@
 /* cmd_sweep.c: `sensi sweep SPEC --db FILE`: train and measure every run of
  * a sweep spec into a SQLite database, on all cores, resumable (rerun the
  * same command after a crash or Ctrl-C), under mpirun across ranks, or one
- * deterministic shard of it (--shard I/N) for batch arrays. Progress on
- * stderr, one JSON summary on stdout. */
+ * deterministic shard of it (--shard I/N) for batch arrays, or next to
+ * other sweeps on the same database (they split the runs through claims in
+ * the database, src/study/store.h). Progress on stderr, one JSON summary on
+ * stdout. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -30,7 +32,9 @@ static void usage(FILE *f)
 "Train and measure every network of a sweep spec (studies/*.json; format in\n"
 "docs/sweeps.md) and store each run, with its measurements, in a SQLite\n"
 "database (schema in docs/schema.md). Rerunning the same command skips the\n"
-"runs already stored and reruns the unfinished ones.\n"
+"runs already stored and reruns the unfinished ones. Several sweeps may run on\n"
+"one database at once (on one machine): each run is claimed in the database\n"
+"before it is trained, so each is trained by one of them.\n"
 "\n"
 "  --db FILE            results database (created if absent) [required]\n"
 "  --scale NAME         a scale of the spec (e.g. paper) [default]\n"
@@ -54,7 +58,18 @@ typedef struct sweep_ui {
     int quiet;
     double t0;
     double t_first;   /* when the runs to do were known (workers start) */
+    store_holder said;  /* the last other sweep named on stderr */
 } sweep_ui;
+
+static void show_progress(sweep_ui *u, const sched_counts *c, int finish)
+{
+    char f[200];
+    int k = snprintf(f, sizeof f, "fit %ld, not fit %ld, diverged %ld, failed %ld", c->fit,
+                     c->not_fit, c->diverged, c->failed);
+    if (c->others)
+        snprintf(f + k, sizeof f - k, ", %ld by another sweep", c->others);
+    (finish ? progress_finish : progress_update)(&u->bar, c->done + c->others, f);
+}
 
 
 static void on_start(void *ctx, const sched_counts *c)
@@ -70,12 +85,32 @@ static void on_start(void *ctx, const sched_counts *c)
 static void on_result(void *ctx, const run_result *r, const sched_counts *c)
 {
     sweep_ui *u = ctx;
-    char f[160];
-    snprintf(f, sizeof f, "fit %ld, not fit %ld, diverged %ld, failed %ld", c->fit, c->not_fit,
-             c->diverged, c->failed);
-    progress_update(&u->bar, c->done, f);
+    show_progress(u, c, 0);
     if (!strcmp(r->status, "failed") && !u->quiet)
         fprintf(stderr, "\nsweep: run %ld failed: %s\n", r->run_id, r->error ? r->error : "?");
+}
+
+/* Other sweeps on the database: name each holder once, and every takeover. */
+static void on_claim(void *ctx, int what, long id, const store_holder *h, const sched_counts *c)
+{
+    sweep_ui *u = ctx;
+    if (what == SCHED_OTHER) {
+        show_progress(u, c, 0);
+        return;
+    }
+    if (u->quiet)
+        return;
+    if (what == SCHED_HELD) {
+        if (h->pid == u->said.pid && !strcmp(h->host, u->said.host))
+            return;
+        u->said = *h;
+        fprintf(stderr, "\nsweep: run %ld is being trained by another sweep on this database "
+                "(pid %ld on %s, since %s); this one takes the other runs and waits for it\n",
+                id, h->pid, h->host, h->since);
+    } else if (what == SCHED_TAKEOVER) {
+        fprintf(stderr, "\nsweep: run %ld was claimed by pid %ld on %s (since %s), which is "
+                "gone; training it here\n", id, h->pid, h->host, h->since);
+    }
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -227,12 +262,16 @@ int cmd_sweep(int argc, char **argv)
                 todo += !done[id];
             }
         free(done);
+        long claimed = 0;
+        if (st && store_claims_live(st, &claimed, NULL, &e))
+            die_err(&e);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "spec", s.name);
         cJSON_AddStringToObject(o, "spec_hash", s.hash);
         cJSON_AddNumberToObject(o, "runs", (double)s.n_runs);
         cJSON_AddNumberToObject(o, "in_shard", (double)in_shard);
         cJSON_AddNumberToObject(o, "to_do", (double)todo);
+        cJSON_AddNumberToObject(o, "being_trained", (double)claimed);
         cJSON *first = cJSON_AddArrayToObject(o, "first_runs");
         for (long id = 0; id < s.n_runs && id < 3; id++) {
             run_config rc;
@@ -253,16 +292,13 @@ int cmd_sweep(int argc, char **argv)
     sched_opts so = {.jobs = (int)(jobs ? jobs : (size > 1 ? 1 : cli_ncpu())),
                      .shard_i = shard_i, .shard_n = shard_n, .save_dir = save,
                      .version = SENSI_VERSION, .cache = &dc, .stop = stop,
-                     .on_start = on_start, .on_result = on_result, .ctx = &ui};
+                     .on_start = on_start, .on_result = on_result, .on_claim = on_claim,
+                     .ctx = &ui};
     sched_counts cnt;
     int rc = sched_run(&s, st, &so, &cnt, &e);
     double wall = progress_now() - t0;
-    if (cnt.todo > 0) {
-        char f[160];
-        snprintf(f, sizeof f, "fit %ld, not fit %ld, diverged %ld, failed %ld", cnt.fit,
-                 cnt.not_fit, cnt.diverged, cnt.failed);
-        progress_finish(&ui.bar, cnt.done, f);
-    }
+    if (cnt.todo > 0)
+        show_progress(&ui, &cnt, 1);
     store_counts sc = {0};
     sn_err e2 = {0};
     store_count(st, &sc, &e2);
@@ -285,6 +321,7 @@ int cmd_sweep(int argc, char **argv)
     }
     cJSON_AddNumberToObject(o, "skipped", (double)cnt.skipped);
     cJSON_AddNumberToObject(o, "done", (double)cnt.done);
+    cJSON_AddNumberToObject(o, "by_others", (double)cnt.others);
     cJSON_AddNumberToObject(o, "fit", (double)cnt.fit);
     cJSON_AddNumberToObject(o, "not_fit", (double)cnt.not_fit);
     cJSON_AddNumberToObject(o, "diverged", (double)cnt.diverged);

@@ -7,7 +7,9 @@
  * JSON bytes). A worker that dies (crash, OOM kill) is noticed by EOF on its
  * pipe; its run is stored as failed with the signal, and a new worker takes
  * its place. Idle MPI ranks sleep between polls instead of spinning, so an
- * oversubscribed mpirun does not steal the cores that train.
+ * oversubscribed mpirun does not steal the cores that train. Sweeps that
+ * share a database claim each run in it before dispatching it (store.h), so
+ * they split the runs between them instead of each training all of them.
  *
  * Not here: deciding what a run is (spec.c), running it (runner.c), the
  * database (store.c). */
@@ -171,7 +173,13 @@ static void stop_local(worker *w, int hard)
     w->pid = -1;
 }
 
-/* ---- the scheduler ---- */
+/* ---- the scheduler ----
+ *
+ * Each run is claimed in the database just before it is dispatched, not all
+ * at the start, so sweeps started together share the work run by run. Runs
+ * another live sweep holds wait in held[] and are looked at again once a
+ * second after the queue ran dry; the loop ends when every run of the shard
+ * is stored here or by someone else. */
 
 typedef struct pending {
     long id;
@@ -304,7 +312,11 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
         mpi_stop_all(mpi_size);
         return err_set(e, SN_ENOMEM, "out of memory for %ld runs", s->n_runs);
     }
-    int ret = store_done_ids(st, done, s->n_runs, e);
+    /* the claims' snapshot first, then the stored runs: a run another sweep
+     * stores in between is then either done here or known as tried */
+    int ret = store_claims_start(st, e);
+    if (!ret)
+        ret = store_done_ids(st, done, s->n_runs, e);
     long n = 0;
     for (long id = 0; !ret && id < s->n_runs; id++) {
         if (id % shard_n != shard_i - 1)
@@ -338,8 +350,9 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
     int nw = nloc + (mpi_size - 1);
     worker *w = calloc(nw, sizeof(worker));
     struct pollfd *pf = calloc(nw, sizeof(struct pollfd));
-    if (!w || !pf) {
-        free(todo), free(w), free(pf);
+    long *held = malloc(sizeof(long) * n); /* runs other live sweeps hold */
+    if (!w || !pf || !held) {
+        free(todo), free(w), free(pf), free(held);
         mpi_stop_all(mpi_size);
         return err_set(e, SN_ENOMEM, "out of memory");
     }
@@ -355,22 +368,60 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
     for (int i = 0; i < nloc && !ret; i++)
         ret = spawn(&w[i], s, o, w, nw, e);
 
-    long next = 0, inflight = 0;
+    long next = 0, inflight = 0, nheld = 0;
+    int requeued = 0;   /* todo holds runs met as held before: no second note */
     c->start_s = progress_now() - t_start;
+    double t_held = progress_now(), t_beat = progress_now();
     double *last = malloc(sizeof(double) * nw); /* when each worker last reported */
     if (!last)
         ret = err_set(e, SN_ENOMEM, "out of memory");
     for (int i = 0; last && i < nw; i++)
         last[i] = progress_now();
-    while (!ret && !(o->stop && *o->stop) && (next < n || inflight > 0)) {
-        for (int i = 0; i < nw && next < n; i++) {
+    while (!ret && !(o->stop && *o->stop) && (next < n || inflight > 0 || nheld > 0)) {
+        double now = progress_now();
+        if (next == n && nheld > 0 && now - t_held >= 1.0) {
+            /* the queue ran dry: look again at the runs other sweeps hold */
+            for (long k = 0; k < nheld; k++)
+                todo[k].id = held[k];
+            n = nheld, next = 0, nheld = 0, requeued = 1, t_held = now;
+        }
+        if (now - t_beat >= STORE_CLAIM_BEAT_S) {
+            store_claims_beat(st, NULL); /* a failure only risks a takeover from another host */
+            t_beat = now;
+        }
+        for (int i = 0; i < nw && next < n && !ret; i++) {
             if (w[i].run >= 0 || (w[i].kind == 0 && w[i].pid <= 0))
                 continue;
-            if (dispatch(&w[i], todo[next].id)) {
-                w[i].run = -1;
-                break; /* a dead local worker: noticed by poll below */
+            /* the next run this sweep may train: claimed before it is handed out */
+            long id = -1;
+            while (id < 0 && next < n) {
+                long cand = todo[next++].id;
+                int got;
+                store_holder h;
+                if ((ret = store_claim(st, cand, &got, &h, e)))
+                    break;
+                if (got == STORE_HELD) {
+                    held[nheld++] = cand;
+                    if (!requeued && o->on_claim)
+                        o->on_claim(o->ctx, SCHED_HELD, cand, &h, c);
+                } else if (got == STORE_DONE) {
+                    c->others++;
+                    if (o->on_claim)
+                        o->on_claim(o->ctx, SCHED_OTHER, cand, NULL, c);
+                } else {
+                    if (got == STORE_TAKEN_OVER && o->on_claim)
+                        o->on_claim(o->ctx, SCHED_TAKEOVER, cand, &h, c);
+                    id = cand;
+                }
             }
-            next++, inflight++;
+            if (id < 0)
+                break;
+            if (dispatch(&w[i], id)) {
+                w[i].run = -1;
+                next--; /* still claimed by this sweep: the next dispatch takes it */
+                break;  /* a dead local worker: noticed by poll below */
+            }
+            inflight++;
         }
         int np = 0;
         for (int i = 0; i < nloc; i++) {
@@ -462,7 +513,11 @@ int sched_run(const sweep_spec *s, store *st, const sched_opts *o, sched_counts 
      * caller's sched_mpi_abort; idle ones are told to exit */
     if (!hard)
         mpi_stop_all(mpi_size);
-    free(todo), free(w), free(pf);
+    /* runs claimed but not stored (stop, error) are free again for any sweep;
+     * should this write fail, the claims are of a process about to exit, and
+     * the next sweep that meets them releases them */
+    store_claims_release(st, NULL);
+    free(todo), free(w), free(pf), free(held);
     return ret;
 }
 

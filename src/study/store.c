@@ -7,10 +7,18 @@
  * prepared once at open, merges shard databases (ATTACH + INSERT ... SELECT in
  * one transaction), and reads runs back (counts, done ids, CSV, JSON rows).
  *
+ * It also keeps the claims of sweeps that share one database (table
+ * run_claims: a run is claimed in a transaction before it is trained, the
+ * claim ends in the transaction that stores the run, a claim of a dead
+ * process is dropped by whoever meets it), so two sweeps on one file never
+ * train a run twice. Writers take turns through SQLite's lock (every write
+ * is one short transaction; the busy timeout covers the wait).
+ *
  * What it does not: schedule, train or measure anything; print or exit (the
- * CLI does); support several writer processes at once (the busy timeout only
- * covers short overlaps such as a reader, or `sensi merge` next to a sweep);
- * migrate between schema versions (a file of another version is refused).
+ * CLI does); migrate between schema versions (a file of another version is
+ * refused). The run_claims table is not part of the schema version: it is
+ * created by the first sweep that opens a file (older version-3 files
+ * included) and read by nothing but the sweeps' claiming.
  *
  * Why this way: SQLite in WAL mode with synchronous=FULL makes every
  * committed run durable and a killed writer leaves whole runs or nothing,
@@ -20,14 +28,18 @@
 #define _GNU_SOURCE /* realpath, gmtime_r */
 #include "store.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/fileio.h"
 
@@ -158,6 +170,14 @@ struct store {
     sqlite3_stmt *del_run, *del_points, *del_traj;
     sqlite3_stmt *ins_run, *ins_point, *ins_traj;
     sqlite3_stmt *done_ids, *counts;
+    /* claims (store_claims_start) */
+    int claiming;
+    int *snap;                /* snap[id] (total_runs): run_claims.attempts at the start */
+    sqlite3_int64 owner;      /* this handle's claims (unique per handle) */
+    long pid;
+    long long pid_start;      /* this process's start (clock ticks after boot), -1 unknown */
+    char host[256], boot_id[40], file_id[48];
+    sqlite3_stmt *cl_status, *cl_get, *cl_put, *cl_end, *cl_drop, *cl_beat, *cl_release;
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -195,6 +215,14 @@ static const char *write_hint(int rc)
 static char *xstrdup(const char *s)
 {
     return strdup(s ? s : "");
+}
+
+/* Seconds since the epoch (claims' heartbeat). */
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void utc_now(char buf[32])
@@ -264,11 +292,14 @@ void store_close(store *s)
 {
     if (!s)
         return;
-    sqlite3_stmt *sts[] = {s->begin,   s->commit,     s->rollback, s->del_run,
-                           s->del_points, s->del_traj, s->ins_run,  s->ins_point,
-                           s->ins_traj,  s->done_ids, s->counts};
+    store_claims_release(s, NULL);
+    sqlite3_stmt *sts[] = {s->begin,     s->commit,    s->rollback, s->del_run,  s->del_points,
+                           s->del_traj,  s->ins_run,   s->ins_point, s->ins_traj, s->done_ids,
+                           s->counts,    s->cl_status, s->cl_get,   s->cl_put,   s->cl_end,
+                           s->cl_drop,   s->cl_beat,   s->cl_release};
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
         sqlite3_finalize(sts[i]);
+    free(s->snap);
     sqlite3_close(s->db);
     free(s->path);
     free(s->name);
@@ -1009,9 +1040,11 @@ static int valid_status(const char *st)
 /* The statements of one insert: reset and unbind all of them. */
 static void reset_writes(store *s)
 {
-    sqlite3_stmt *sts[] = {s->del_run, s->del_points, s->del_traj,
-                           s->ins_run, s->ins_point,  s->ins_traj};
+    sqlite3_stmt *sts[] = {s->del_run, s->del_points, s->del_traj, s->ins_run,
+                           s->ins_point, s->ins_traj, s->cl_end, s->cl_drop};
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++) {
+        if (!sts[i])
+            continue;
         sqlite3_reset(sts[i]);
         sqlite3_clear_bindings(sts[i]);
     }
@@ -1111,6 +1144,20 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
         rc_sql = b.rc != SQLITE_OK ? b.rc : step_done(s->ins_traj);
         if (rc_sql != SQLITE_OK) {
             snprintf(what, sizeof what, "inserting trajectory %s %d of", t->kind, t->i);
+            goto fail;
+        }
+    }
+    if (s->claiming) { /* the claim ends with the result: a failed run keeps a mark */
+        int failed = !strcmp(r->status, "failed");
+        sqlite3_stmt *cl = failed ? s->cl_end : s->cl_drop;
+        binder b = {cl, 0, SQLITE_OK};
+        b_int(&b, r->run_id);
+        b_int(&b, s->owner);
+        if (failed)
+            b_real(&b, unix_now());
+        rc_sql = b.rc != SQLITE_OK ? b.rc : step_done(cl);
+        if (rc_sql != SQLITE_OK) {
+            snprintf(what, sizeof what, "ending the claim of");
             goto fail;
         }
     }
@@ -1285,4 +1332,325 @@ int store_merge(store *dst, const char *src_path, long *added, long *skipped, sn
     }
     exec_sql(dst, "DETACH DATABASE sn_src", "detaching", NULL);
     return r;
+}
+
+/* ---- claims ------------------------------------------------------------- */
+
+static const char CLAIMS_SQL[] =
+    "CREATE TABLE IF NOT EXISTS run_claims (\n"
+    "  run_id INTEGER PRIMARY KEY,\n"
+    "  state TEXT NOT NULL CHECK (state IN ('running', 'ended')),\n"
+    "  attempts INTEGER NOT NULL, owner INTEGER NOT NULL,\n"
+    "  host TEXT NOT NULL, pid INTEGER NOT NULL, pid_start INTEGER, boot_id TEXT,\n"
+    "  file TEXT, claimed_at TEXT NOT NULL, seen_at REAL NOT NULL)";
+
+#define CLAIM_COLS                                                                         \
+    "state, attempts, owner, host, pid, pid_start, boot_id, file, claimed_at, seen_at"
+
+/* When process pid started (field 22 of /proc/PID/stat: clock ticks after
+ * boot); -1 when unknown (no /proc, another user's hidden process). */
+static long long proc_start(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *q = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    if (!q)
+        return -1;
+    q++;
+    for (int field = 3; field < 22; field++) { /* skip fields 3..21 */
+        while (*q == ' ')
+            q++;
+        q = strchr(q, ' ');
+        if (!q)
+            return -1;
+    }
+    char *end;
+    long long v = strtoll(q, &end, 10);
+    return end == q || v < 0 ? -1 : v;
+}
+
+/* This process's identity for its claims. */
+static void claim_identity(store *s)
+{
+    if (s->pid)
+        return;
+    struct stat fst;
+    if (stat(s->path, &fst) == 0)
+        snprintf(s->file_id, sizeof s->file_id, "%llu:%llu", (unsigned long long)fst.st_dev,
+                 (unsigned long long)fst.st_ino);
+    s->pid = (long)getpid();
+    s->pid_start = proc_start(s->pid);
+    if (gethostname(s->host, sizeof s->host) != 0 || !s->host[0])
+        strcpy(s->host, "?");
+    s->host[sizeof s->host - 1] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (f) {
+        if (!fgets(s->boot_id, sizeof s->boot_id, f))
+            s->boot_id[0] = '\0';
+        fclose(f);
+        s->boot_id[strcspn(s->boot_id, "\n")] = '\0';
+    }
+    /* owner: unique among the handles of all processes (pid, start, address) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = ((uint64_t)s->pid << 40) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+                 (uint64_t)(uintptr_t)s;
+    x ^= x >> 33, x *= 0xff51afd7ed558ccdULL, x ^= x >> 33;
+    s->owner = (sqlite3_int64)(x >> 1);
+}
+
+/* The columns CLAIM_COLS of a claims row, from column 0 of st. */
+typedef struct claim_row {
+    int running;
+    long attempts;
+    sqlite3_int64 owner;
+    store_holder h;
+    long long pid_start;   /* -1 unknown */
+    char boot_id[40], file_id[48];
+    double seen_at;
+} claim_row;
+
+static void read_claim(sqlite3_stmt *st, claim_row *c)
+{
+    const char *t;
+    memset(c, 0, sizeof *c);
+    t = (const char *)sqlite3_column_text(st, 0);
+    c->running = t && !strcmp(t, "running");
+    c->attempts = (long)sqlite3_column_int64(st, 1);
+    c->owner = sqlite3_column_int64(st, 2);
+    t = (const char *)sqlite3_column_text(st, 3);
+    snprintf(c->h.host, sizeof c->h.host, "%s", t ? t : "");
+    c->h.pid = (long)sqlite3_column_int64(st, 4);
+    c->pid_start = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+    t = (const char *)sqlite3_column_text(st, 6);
+    snprintf(c->boot_id, sizeof c->boot_id, "%s", t ? t : "");
+    t = (const char *)sqlite3_column_text(st, 7);
+    snprintf(c->file_id, sizeof c->file_id, "%s", t ? t : "");
+    t = (const char *)sqlite3_column_text(st, 8);
+    snprintf(c->h.since, sizeof c->h.since, "%s", t ? t : "");
+    c->seen_at = sqlite3_column_double(st, 9);
+}
+
+/* Is the process holding running claim c still there? This host: its pid
+ * exists and is the same process (start time), since the same boot, and it
+ * claimed in this file (not in the file this one was copied from). Another
+ * host: it refreshed the claim within STORE_CLAIM_STALE_S seconds. */
+static int claim_alive(store *s, const claim_row *c)
+{
+    if (strcmp(c->h.host, s->host))
+        return unix_now() - c->seen_at < STORE_CLAIM_STALE_S;
+    if (c->boot_id[0] && s->boot_id[0] && strcmp(c->boot_id, s->boot_id))
+        return 0; /* claimed before this machine rebooted */
+    if (c->file_id[0] && s->file_id[0] && strcmp(c->file_id, s->file_id))
+        return 0; /* claimed in another file: this one is a copy */
+    if (c->h.pid == s->pid)
+        return 1; /* this process (another handle) */
+    if (c->h.pid <= 0 || c->h.pid > INT_MAX)
+        return 0;
+    if (kill((pid_t)c->h.pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    long long st = proc_start(c->h.pid);
+    if (c->pid_start >= 0 && st >= 0 && st != c->pid_start)
+        return 0; /* the pid now belongs to another process */
+    return 1;
+}
+
+int store_claims_start(store *s, sn_err *e)
+{
+    if (s->claiming)
+        return SN_OK;
+    claim_identity(s);
+    int r = exec_sql(s, CLAIMS_SQL, "cannot create the run_claims table of", e);
+    if (r)
+        return r;
+    if ((r = prepare(s, "SELECT status FROM runs WHERE run_id = ?1", &s->cl_status, e)) ||
+        (r = prepare(s, "SELECT " CLAIM_COLS " FROM run_claims WHERE run_id = ?1", &s->cl_get, e)) ||
+        (r = prepare(s, "INSERT OR REPLACE INTO run_claims (run_id, " CLAIM_COLS ") VALUES "
+                        "(?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->cl_put, e)) ||
+        (r = prepare(s, "UPDATE run_claims SET state = 'ended', seen_at = ?3 WHERE run_id = ?1 "
+                        "AND owner = ?2", &s->cl_end, e)) ||
+        (r = prepare(s, "DELETE FROM run_claims WHERE run_id = ?1 AND owner = ?2", &s->cl_drop, e)) ||
+        (r = prepare(s, "UPDATE run_claims SET seen_at = ?2 WHERE owner = ?1 AND state = 'running'",
+                     &s->cl_beat, e)) ||
+        (r = prepare(s, "DELETE FROM run_claims WHERE owner = ?1 AND state = 'running'",
+                     &s->cl_release, e)))
+        return r;
+    long n = s->total_runs > 0 ? s->total_runs : 1;
+    s->snap = calloc((size_t)n, sizeof *s->snap);
+    if (!s->snap)
+        return err_set(e, SN_ENOMEM, "%s: out of memory for the claims of %ld runs", s->path, n);
+    sqlite3_stmt *st = NULL;
+    /* an attempt in flight now counts as one after this start: when it ends
+     * failed, the run is not retried here */
+    int rc = sqlite3_prepare_v2(s->db, "SELECT run_id, attempts - (state = 'running') FROM "
+                                "run_claims", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (id >= 0 && id < s->total_runs)
+            s->snap[id] = (int)sqlite3_column_int64(st, 1);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return err_set(e, sn_code(rc), "cannot read the claims of %s: %s", s->path,
+                       sqlite3_errmsg(s->db));
+    s->claiming = 1;
+    return SN_OK;
+}
+
+int store_claim(store *s, long id, int *outcome, store_holder *h, sn_err *e)
+{
+    *outcome = STORE_DONE;
+    if (!s->claiming)
+        return err_set(e, SN_EARG, "store: store_claim before store_claims_start (a bug)");
+    if (id < 0 || id >= s->total_runs)
+        return err_set(e, SN_EARG, "store: run %ld is not in the spec (0..%ld)", id,
+                       s->total_runs - 1);
+    const char *what = "starting the claim of";
+    int rc = step_done(s->begin), write = 0;
+    claim_row c;
+    int have_claim = 0, row = 0, failed_row = 0;
+    if (rc != SQLITE_OK)
+        goto fail;
+    what = "reading";
+    rc = sqlite3_bind_int64(s->cl_status, 1, id);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s->cl_status)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s->cl_status, 0);
+        row = 1;
+        failed_row = t && !strcmp(t, "failed");
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(s->cl_status);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    rc = sqlite3_bind_int64(s->cl_get, 1, id);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s->cl_get)) == SQLITE_ROW) {
+        read_claim(s->cl_get, &c);
+        have_claim = 1;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(s->cl_get);
+    if (rc != SQLITE_DONE)
+        goto fail;
+
+    long attempts = have_claim ? c.attempts : 0;
+    if (row && !failed_row) {
+        *outcome = STORE_DONE;                  /* a result is stored */
+    } else if (have_claim && c.running && c.owner == s->owner) {
+        *outcome = STORE_CLAIMED;               /* ours already */
+    } else if (have_claim && c.running && claim_alive(s, &c)) {
+        *outcome = STORE_HELD;
+    } else if (have_claim && c.running) {
+        *outcome = STORE_TAKEN_OVER, write = 1; /* its process is gone */
+    } else if (have_claim && failed_row && c.attempts != s->snap[id]) {
+        *outcome = STORE_DONE;                  /* another sweep retried it meanwhile */
+    } else {
+        *outcome = STORE_CLAIMED, write = 1;
+    }
+    if (h && have_claim && (*outcome == STORE_HELD || *outcome == STORE_TAKEN_OVER))
+        *h = c.h;
+    if (write) {
+        what = "writing the claim of";
+        char now[32];
+        utc_now(now);
+        binder b = {s->cl_put, 0, SQLITE_OK};
+        b_int(&b, id);
+        b_int(&b, attempts + 1);
+        b_int(&b, s->owner);
+        b_text(&b, s->host);
+        b_int(&b, s->pid);
+        if (s->pid_start >= 0)
+            b_int(&b, s->pid_start);
+        else
+            b_null(&b);
+        b_text(&b, s->boot_id[0] ? s->boot_id : NULL);
+        b_text(&b, s->file_id[0] ? s->file_id : NULL);
+        b_text(&b, now);
+        b_real(&b, unix_now());
+        rc = b.rc != SQLITE_OK ? b.rc : step_done(s->cl_put);
+        sqlite3_clear_bindings(s->cl_put);
+        if (rc != SQLITE_OK)
+            goto fail;
+        s->snap[id] = (int)(attempts + 1);
+    }
+    what = "committing the claim of";
+    if ((rc = step_done(s->commit)) != SQLITE_OK)
+        goto fail;
+    return SN_OK;
+
+fail:;
+    int code = sn_code(rc);
+    err_set(e, code == SN_ENOMEM ? code : SN_EIO, "cannot write %s: %s when %s run %ld%s",
+            s->path, sqlite3_errmsg(s->db), what, id, write_hint(rc));
+    if (!sqlite3_get_autocommit(s->db))
+        step_done(s->rollback);
+    *outcome = STORE_DONE;
+    return code == SN_ENOMEM ? code : SN_EIO;
+}
+
+/* Step an owner-bound statement (beat or release) of this handle. */
+static int claims_own(store *s, sqlite3_stmt *st, const char *what, sn_err *e)
+{
+    if (!s->claiming)
+        return SN_OK;
+    binder b = {st, 0, SQLITE_OK};
+    b_int(&b, s->owner);
+    if (st == s->cl_beat)
+        b_real(&b, unix_now());
+    int rc = b.rc != SQLITE_OK ? b.rc : step_done(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_OK)
+        return err_set(e, SN_EIO, "cannot write %s: %s when %s%s", s->path,
+                       sqlite3_errmsg(s->db), what, write_hint(rc));
+    return SN_OK;
+}
+
+int store_claims_beat(store *s, sn_err *e)
+{
+    return claims_own(s, s->cl_beat, "refreshing this sweep's claims", e);
+}
+
+int store_claims_release(store *s, sn_err *e)
+{
+    return claims_own(s, s->cl_release, "releasing this sweep's claims", e);
+}
+
+int store_claims_live(store *s, long *n, store_holder *h, sn_err *e)
+{
+    *n = 0;
+    claim_identity(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master WHERE type = "
+                                "'table' AND name = 'run_claims'", -1, &st, NULL);
+    int have = 0;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        have = sqlite3_column_int(st, 0) > 0;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_OK && have)
+        rc = sqlite3_prepare_v2(s->db, "SELECT " CLAIM_COLS " FROM run_claims WHERE state = "
+                                "'running' ORDER BY run_id", -1, &st, NULL);
+    while (rc == SQLITE_OK && have && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        claim_row c;
+        read_claim(st, &c);
+        if (c.owner == s->owner || claim_alive(s, &c)) {
+            if (h && *n == 0)
+                *h = c.h;
+            (*n)++;
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        return err_set(e, sn_code(rc), "cannot read the claims of %s: %s", s->path,
+                       sqlite3_errmsg(s->db));
+    return SN_OK;
 }

@@ -4,9 +4,12 @@
  * Tables: meta (key/value: schema version, the spec's name, hash and JSON,
  * total runs), runs (one row per finished run: config columns, outcome,
  * metrics, provenance), points (per-point rows), trajectories (per-trajectory
- * rows). Each run is written with its points and trajectories in one
- * transaction, so a killed process leaves whole runs or nothing. WAL mode;
- * one writer process at a time (the sweep's scheduler). */
+ * rows), run_claims (which sweep is training which run; below). Each run
+ * is written with its points and trajectories in one transaction, so a
+ * killed process leaves whole runs or nothing. WAL mode. Several sweeps may
+ * share one database: each claims a run (store_claim) before training it,
+ * so no run is trained twice; each write is a short transaction, and
+ * SQLite's lock serialises them. */
 #ifndef SENSI_STORE_H
 #define SENSI_STORE_H
 
@@ -91,5 +94,67 @@ int store_count_nonnull(store *s, const char *column, long *n, sn_err *e);
 /* For tests: cap the database at pages pages (PRAGMA max_page_count), so a
  * write that needs more fails with SQLITE_FULL as on a full disk. */
 int store_set_max_pages(store *s, long pages, sn_err *e);
+
+/* ---- claims: several sweeps on one database ------------------------------
+ *
+ * A sweep claims a run in the database before training it (one transaction:
+ * check that no result and no live claim exists, then write the claim with
+ * this process's host, pid and start time), so a second sweep on the same
+ * file takes only runs nobody holds. store_insert_run ends the claim in the
+ * same transaction as the result; store_claims_release (and store_close)
+ * drop the claims of runs left unfinished. A claim whose process is gone is
+ * released by whoever meets it: on this host when the pid no longer exists
+ * (or is another process now, or the machine rebooted, or the claim was made
+ * in the file this one is a copy of), from another host when its holder has
+ * not refreshed it (store_claims_beat) for STORE_CLAIM_STALE_S seconds. Claims are bookkeeping, never results: no
+ * reader (runs, merge, analyze, report) looks at them. Table and rules:
+ * docs/schema.md. */
+
+#define STORE_CLAIM_BEAT_S 60.0    /* a sweep refreshes its claims this often */
+#define STORE_CLAIM_STALE_S 600.0  /* another host's claim unrefreshed this long is dropped */
+
+/* Who holds (or held) a claim. */
+typedef struct store_holder {
+    char host[256];
+    long pid;
+    char since[32];   /* when it claimed the run (UTC ISO 8601) */
+} store_holder;
+
+/* Outcomes of store_claim. */
+enum {
+    STORE_CLAIMED = 0,  /* the run is this sweep's to train */
+    STORE_TAKEN_OVER,   /* likewise, from a claim whose process is gone (*h: that one) */
+    STORE_DONE,         /* stored by another sweep, or tried by one (failed) since
+                           store_claims_start: not this sweep's */
+    STORE_HELD          /* being trained by a live sweep (*h: which) */
+};
+
+/* Start claiming in this handle: create the run_claims table if the database
+ * has none (databases of sensi before claims get it here; nothing else
+ * changes), and note how often each run was tried so far, so that a failed
+ * run that another sweep retries meanwhile is not retried again here.
+ * Call before store_done_ids. Errors: SN_EIO, SN_ENOMEM. */
+int store_claims_start(store *s, sn_err *e);
+
+/* Claim run id (0 <= id < total_runs) for this sweep, atomically; *outcome
+ * receives one of the STORE_ values above and *h (may be NULL) the holder
+ * for STORE_HELD and STORE_TAKEN_OVER. A run with a failed row is claimable
+ * (a retry) unless another sweep tried it after store_claims_start.
+ * Errors: SN_EARG (store_claims_start not called, id out of range), SN_EIO
+ * (with SQLite's message; e.g. a full disk), SN_ENOMEM. */
+int store_claim(store *s, long id, int *outcome, store_holder *h, sn_err *e);
+
+/* Refresh this handle's claims (the heartbeat that keeps another host from
+ * taking them). Errors: SN_EIO. */
+int store_claims_beat(store *s, sn_err *e);
+
+/* Drop this handle's claims of runs not stored (a stopped or failed sweep);
+ * a no-op before store_claims_start. Errors: SN_EIO. */
+int store_claims_release(store *s, sn_err *e);
+
+/* *n = runs with a claim of a live process (only reads; 0 when the database
+ * has no run_claims table); *h (may be NULL) one of the holders.
+ * Errors: SN_EIO (also for a run_claims table that is not sensi's). */
+int store_claims_live(store *s, long *n, store_holder *h, sn_err *e);
 
 #endif
