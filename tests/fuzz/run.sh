@@ -26,6 +26,7 @@
 # FUZZ_BUILD/fuzz_X -minimize_crash=1 -runs=10000 ARTIFACT).
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
+export LC_ALL=C # the logs hold the inputs' raw bytes: parse them as bytes
 B=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
