@@ -64,4 +64,20 @@ elif [ "$(tr -dc '\033' <"$T/esc.out" | wc -c)" -ne 0 ]; then
 else
     ok analyze-escaped
 fi
+# the fuzz targets' reproducers (tests/fuzz/crashes/): a runs.config that is
+# JSON but not an object crashed analyze (strdup(NULL) in the grouping); a
+# mutated database made an_onoff_summary memcpy from NULL (UBSan, under make
+# asan); both are analysed now
+cp "$T/a.db" "$T/cfg.db"
+sqlite3 "$T/cfg.db" "update runs set config = '[1]' where run_id = 0; update runs set config = '\"x\"' where run_id = 1"
+for db in "$T/cfg.db" tests/fuzz/crashes/store-onoff-memcpy-null.db; do
+    cp "$db" "$T/repro.db"
+    $SENSI analyze "$T/repro.db" --bootstrap 20 --json >"$T/repro.json" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -eq 0 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/repro.json"; then
+        ok "analyze-repro-$(basename "$db" .db)"
+    else
+        bad "analyze-repro-$(basename "$db" .db)" "exit $rc: $(head -c 300 "$T/err")"
+    fi
+done
 [ "$FAILS" -eq 0 ]

@@ -103,7 +103,7 @@ static int dropped(const char *key, const char *const *drop, const char *drop1)
 static char *config_key(const cJSON *config, const char *const *drop, const char *drop1,
                         int replicate)
 {
-    if (!config)
+    if (!cJSON_IsObject(config))
         return NULL;
     size_t cap = 256, n = 0;
     char *k = malloc(cap);
@@ -529,7 +529,11 @@ static int make_groups(const netrow *r, const int *sel, int n, int **group, int 
     int rc = SN_OK;
     for (int i = 0; i < n && !rc; i++) {
         cJSON *cj = cJSON_Parse(r[sel[i]].cfg);
-        for (cJSON *it = cj ? cj->child : NULL; it && !rc; it = it->next) {
+        /* a config that is not an object of named keys (a hostile or broken
+         * database) has no axes */
+        for (cJSON *it = cJSON_IsObject(cj) ? cj->child : NULL; it && !rc; it = it->next) {
+            if (!it->string)
+                continue;
             int j = 0;
             while (j < nk && strcmp(keys[j], it->string))
                 j++;
@@ -1876,15 +1880,23 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
         for (int k = 0; !rc && k < n; k++) {
             if (strcmp(res[k].kind, "ellipse-diff") && strcmp(res[k].kind, "ellipse-same"))
                 continue;
-            memcpy(data.dip + data.nd, tv[k].dip, sizeof(double) * tv[k].nd);
-            memcpy(data.cd + data.nd, tv[k].cd, sizeof(int) * tv[k].nd);
-            data.nd += tv[k].nd;
-            memcpy(data.jac + data.nj, tv[k].jac, sizeof(double) * tv[k].nj);
-            memcpy(data.cj + data.nj, tv[k].cj, sizeof(int) * tv[k].nj);
-            data.nj += tv[k].nj;
-            memcpy(data.trans + data.nt, tv[k].trans, sizeof(double) * tv[k].nt);
-            memcpy(data.ct + data.nt, tv[k].ct, sizeof(int) * tv[k].nt);
-            data.nt += tv[k].nt;
+            /* a kind without values of some statistic has NULL arrays:
+             * memcpy must not see them, even for 0 bytes */
+            if (tv[k].nd) {
+                memcpy(data.dip + data.nd, tv[k].dip, sizeof(double) * tv[k].nd);
+                memcpy(data.cd + data.nd, tv[k].cd, sizeof(int) * tv[k].nd);
+                data.nd += tv[k].nd;
+            }
+            if (tv[k].nj) {
+                memcpy(data.jac + data.nj, tv[k].jac, sizeof(double) * tv[k].nj);
+                memcpy(data.cj + data.nj, tv[k].cj, sizeof(int) * tv[k].nj);
+                data.nj += tv[k].nj;
+            }
+            if (tv[k].nt) {
+                memcpy(data.trans + data.nt, tv[k].trans, sizeof(double) * tv[k].nt);
+                memcpy(data.ct + data.nt, tv[k].ct, sizeof(int) * tv[k].nt);
+                data.nt += tv[k].nt;
+            }
         }
         if (!rc && null) {
             size_t mx = resample_cap(data.cd, data.nd), m2 = resample_cap(null->cd, null->nd);
