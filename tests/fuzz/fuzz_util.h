@@ -54,7 +54,9 @@ static inline const char *fuzz_dir(void)
 {
     if (!fuzz_dir_path[0]) {
         struct stat st;
-        const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm"
+        /* SENSI_FUZZ_SCRATCH: run.sh's temp folder, removed even after a crash */
+        const char *base = getenv("SENSI_FUZZ_SCRATCH")                         ? getenv("SENSI_FUZZ_SCRATCH")
+                           : stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm"
                            : getenv("TMPDIR")                                   ? getenv("TMPDIR")
                                                                                 : "/tmp";
         snprintf(fuzz_dir_path, sizeof fuzz_dir_path, "%s/sensi-fuzz-%ld", base, (long)getpid());

@@ -89,7 +89,12 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fail=0
 failed=""
 for t in $targets; do
-    work=$(mktemp -d "${TMPDIR:-/tmp}/sensi-fuzz-$t.XXXXXX") || exit 2
+    # scratch files of the loaders in /dev/shm when there is one; all of it
+    # is removed after the target, even when a crash skipped its cleanup
+    tmpbase=${TMPDIR:-/tmp}
+    [ -d /dev/shm ] && [ -w /dev/shm ] && tmpbase=/dev/shm
+    work=$(mktemp -d "$tmpbase/sensi-fuzz-$t.XXXXXX") || exit 2
+    export SENSI_FUZZ_SCRATCH="$work"
     mkdir -p "$work/corpus"
     [ -d "tests/fuzz/corpus/$t" ] && cp "tests/fuzz/corpus/$t"/* "$work/corpus/" 2>/dev/null
     seeds=$(ls "$work/corpus" | wc -l)
