@@ -38,6 +38,13 @@ static const char *const free_opt[] = {"opt", "lr", "batch", "steps", "momentum"
 static const char *const *const factor_free[FACTOR_COUNT] = {free_labels, free_augment,
                                                              free_act, free_opt};
 
+/* column i of the row as text, "" for NULL (never a NULL for "%s") */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? t : "";
+}
+
 static int db_err(sqlite3 *db, sn_err *e, const char *what)
 {
     return err_set(e, SN_EIO, "%s: %s", what, sqlite3_errmsg(db));
@@ -546,6 +553,9 @@ static int make_groups(const netrow *r, const int *sel, int n, int **group, int 
                 }
                 nk++;
             }
+            /* a key given twice in one config (a hostile database): the
+             * last value counts, as cJSON's lookup would not */
+            free(vals[(size_t)i * MAXK + j]);
             vals[(size_t)i * MAXK + j] = value_text(it);
         }
         cJSON_Delete(cj);
@@ -924,7 +934,7 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
         netrow *x = &r[n];
         memset(x, 0, sizeof *x);
         x->id = sqlite3_column_int64(st, 0);
-        snprintf(data[n], 32, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(data[n], 32, "%s", col_text(st, 1));
         const char *cfg = (const char *)sqlite3_column_text(st, 2);
         x->cfg = strdup(cfg ? cfg : "{}");
         x->rep = sqlite3_column_int(st, 3);
@@ -1712,7 +1722,7 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
         res = q;
         an_onoff *o = &res[n++];
         memset(o, 0, sizeof *o);
-        snprintf(o->kind, sizeof o->kind, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(o->kind, sizeof o->kind, "%s", col_text(st, 0));
         o->transitions = sqlite3_column_double(st, 2);
         o->jac_mean = o->jac_anchor = o->jac_mid = o->trans_density = NAN;
         o->dip.v = o->dip.lo = o->dip.hi = NAN;
@@ -1944,7 +1954,7 @@ int an_db_load(sqlite3 *db, const char *path, const an_opts *o, an_db *out, sn_e
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "select value from meta where key = 'spec_name'", -1, &st,
                            NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
             snprintf(out->spec, sizeof out->spec, "%s", (const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }

@@ -104,6 +104,22 @@ for t in $targets; do
     [ -n "$FUZZ_RUNS" ] && runs="-runs=$FUZZ_RUNS"
     log="$B/$t.log"
     rm -f "$B/artifacts/$t-"*
+    # the inputs this target once failed on (tests/fuzz/crashes/<name>-*,
+    # all fixed) run first, as regression tests: any failure stops here
+    name=${t#fuzz_}
+    repro=$(ls tests/fuzz/crashes/"$name"-* 2>/dev/null)
+    if [ -n "$repro" ]; then
+        # shellcheck disable=SC2086
+        if ! "$B/$t" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 $repro >"$log.repro" 2>&1; then
+            fail=$((fail + 1))
+            failed="$failed $t(crashes/)"
+            echo "FAIL $t on a saved reproducer:"
+            grep -E 'Running:|ERROR|SUMMARY|runtime error' "$log.repro" | head -10
+            rm -rf "$work"
+            continue
+        fi
+        echo "ok $t: $(echo "$repro" | wc -l) saved reproducers pass"
+    fi
     # shellcheck disable=SC2086
     "$B/$t" -max_total_time="$SECS" $runs -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" $dict \
