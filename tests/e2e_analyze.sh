@@ -51,11 +51,14 @@ for set in "a.db copy.db" "copy.db a.db" "s1.db a.db s2.db" "a.db s2.db s1.db"; 
 done
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); d=j["databases"]; sys.exit(0 if "same_sweep_as" in d[1] and "same_sweep_as" not in d[0] else 1)' "$T/two.json" \
     && ok same-sweep-json || bad same-sweep-json "no same_sweep_as in the JSON"
+# SQL on a database with Python's sqlite3 (the sqlite3 shell is not a dependency)
+sql() { python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()' "$1" "$2"; }
+
 # text from a database reaches the terminal escaped: a spec name holding an
 # ANSI sequence (the terminal report is printed when stdout is a terminal:
 # script(1) from bsdutils gives it one)
 cp "$T/a.db" "$T/esc.db"
-sqlite3 "$T/esc.db" "update meta set value = 'x' || char(27) || '[31mred' where key = 'spec_name'"
+sql "$T/esc.db" "update meta set value = 'x' || char(27) || '[31mred' where key = 'spec_name'"
 script -qec "$SENSI analyze $T/esc.db --bootstrap 10" /dev/null >"$T/esc.out" 2>&1
 if ! grep -q 'x\\x1b\[31mred' "$T/esc.out"; then
     bad analyze-escaped "the spec name is not in the terminal report: $(head -c 300 "$T/esc.out")"
@@ -69,7 +72,7 @@ fi
 # mutated database made an_onoff_summary memcpy from NULL (UBSan, under make
 # asan); both are analysed now
 cp "$T/a.db" "$T/cfg.db"
-sqlite3 "$T/cfg.db" "update runs set config = '[1]' where run_id = 0; update runs set config = '\"x\"' where run_id = 1"
+sql "$T/cfg.db" "update runs set config = '[1]' where run_id = 0; update runs set config = '\"x\"' where run_id = 1"
 for db in "$T/cfg.db" tests/fuzz/crashes/store-onoff-memcpy-null.db; do
     cp "$db" "$T/repro.db"
     $SENSI analyze "$T/repro.db" --bootstrap 20 --json >"$T/repro.json" 2>"$T/err"
