@@ -106,6 +106,11 @@ fi
 printf 'not a database at all, not even close.......................................' >"$T/junk.db"
 expect_fail merge-junk-input "junk.db" $SENSI merge "$T/new.db" "$T/p1.db" "$T/junk.db"
 ls "$T" | grep -q '^new.db' && bad merge-junk-no-out "$(ls "$T" | grep new.db)" || ok merge-junk-no-out
+# a damaged database (fuzz_store's reproducer: its index disagrees with its
+# table, and merge reported 5 runs added while 4 were stored) is refused whole
+cp tests/fuzz/crashes/store-merge-damaged.db "$T/damaged.db"
+expect_fail merge-damaged "is damaged" $SENSI merge "$T/dmg-m.db" "$T/damaged.db"
+ls "$T" | grep -q '^dmg-m.db' && bad merge-damaged-no-out "$(ls "$T" | grep dmg-m)" || ok merge-damaged-no-out
 # inputs another user owns in a folder we may not write: read, never written
 mkdir -p "$T/ro" && cp "$T/p1.db" "$T/p2.db" "$T/ro/" && chmod 444 "$T/ro/"*.db && chmod 555 "$T/ro"
 chmod 755 "$T"
