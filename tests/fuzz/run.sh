@@ -9,6 +9,9 @@
 #   FUZZ_TARGETS="fuzz_idx fuzz_spec"   a subset (default: every target)
 #   FUZZ_BUILD=build-fuzz               objects, binaries, logs, artifacts
 #   FUZZ_KEEP_CORPUS=DIR               keep the grown corpora under DIR
+#   FUZZ_SEED=1        libFuzzer's seed: CI explores the same inputs each run
+#                      (a new crash means new code, not a new draw); set
+#                      another for offline runs
 #   FUZZ_TIMEOUT=10    seconds of wall time one input may take; raise it only
 #                      for runs under `nice` on a loaded machine, where a
 #                      starved process times out on a fast input (rerun any
@@ -121,7 +124,8 @@ for t in $targets; do
         echo "ok $t: $(echo "$repro" | wc -l) saved reproducers pass"
     fi
     # shellcheck disable=SC2086
-    "$B/$t" -max_total_time="$SECS" $runs -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
+    "$B/$t" -max_total_time="$SECS" $runs -seed="${FUZZ_SEED:-1}" \
+        -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" $dict \
         "$work/corpus" >"$log" 2>&1
     rc=$?
