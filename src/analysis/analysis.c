@@ -267,37 +267,30 @@ int an_find_pairs(sqlite3 *db, an_factor f, an_pair **out, long *n, sn_err *e)
  * contains the estimate and is never narrower than either, so a verdict
  * on it (sign or equivalence) is conservative against both the
  * attenuation and the estimate's position; the p-value is the larger of
- * the two. docs/analysis.md. dist (kept) sorted; shifted in place. */
+ * the two. docs/analysis.md. dist (kept) sorted. */
 typedef struct hull_range {
     double lo, hi;
 } hull_range;
 
-static void hull_interval(double *dist, int kept, int reps, double level, double centre,
+static void hull_interval(const double *dist, int kept, int reps, double level, double centre,
                           hull_range range, double *lo, double *hi)
 {
     stats_percentile_interval(dist, kept, reps, level, lo, hi);
-    double med = stats_quantile_sorted(dist, kept, 0.5);
-    if (!isfinite(*lo) || !isfinite(med))
+    double shift = centre - stats_quantile_sorted(dist, kept, 0.5);
+    if (!isfinite(*lo) || !isfinite(shift))
         return;
-    double slo, shi;
-    stats_percentile_interval(dist, kept, reps, level, &slo, &shi);
-    slo += centre - med, shi += centre - med;
-    *lo = fmax(fmin(*lo, slo), range.lo);
-    *hi = fmin(fmax(*hi, shi), range.hi);
+    /* the shifted resamples' interval is the drawn one shifted */
+    *lo = fmax(fmin(*lo, *lo + shift), range.lo);
+    *hi = fmin(fmax(*hi, *hi + shift), range.hi);
 }
 
-static double hull_p(double *dist, int kept, double centre, double null)
+/* the larger p of the drawn and the shifted resamples: a resample shifted
+ * by s lies at or below null exactly when it lies at or below null - s */
+static double hull_p(const double *dist, int kept, double centre, double null)
 {
     double p = stats_boot_p(dist, kept, null);
-    double med = stats_quantile_sorted(dist, kept, 0.5);
-    if (!isfinite(med))
-        return p;
-    for (int i = 0; i < kept; i++)
-        dist[i] += centre - med;
-    double ps = stats_boot_p(dist, kept, null);
-    for (int i = 0; i < kept; i++)
-        dist[i] -= centre - med;
-    return fmax(p, ps);
+    double shift = centre - stats_quantile_sorted(dist, kept, 0.5);
+    return isfinite(shift) ? fmax(p, stats_boot_p(dist, kept, null - shift)) : p;
 }
 
 /* The estimate of f on all n items, its 95% percentile interval over reps
