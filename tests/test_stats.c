@@ -162,7 +162,7 @@ static void test_nan_cases(void **state)
 /* ---- Kendall and Spearman against brute force ---- */
 
 /* tau-b by counting every pair. */
-static double kendall_brute(const double *x, const double *y, int n)
+static double kendall_brute_ab(const double *x, const double *y, int n, int tau_b)
 {
     long long C = 0, D = 0, tx = 0, ty = 0, n0 = (long long)n * (n - 1) / 2;
     for (int i = 0; i < n; i++)
@@ -177,7 +177,14 @@ static double kendall_brute(const double *x, const double *y, int n)
             else if (dx * dy < 0)
                 D++;
         }
+    if (!tau_b)
+        return (double)(C - D) / (double)n0;
     return (double)(C - D) / sqrt((double)(n0 - tx) * (double)(n0 - ty));
+}
+
+static double kendall_brute(const double *x, const double *y, int n)
+{
+    return kendall_brute_ab(x, y, n, 1);
 }
 
 /* Mid-rank of each x[i]: 1 + #(x_j < x_i) + (#(x_j == x_i) - 1) / 2. */
@@ -207,7 +214,7 @@ static void test_kendall_brute(void **state)
     (void)state;
     rng r;
     rng_seed(&r, 11);
-    int sizes[] = {2, 3, 7, 37, 64, 500, 501};
+    int sizes[] = {2, 3, 7, 37, 47, 48, 64, 500, 501}; /* both sides of KENDALL_DIRECT */
     int levels[][2] = {{3, 4}, {10, 7}, {0, 5}, {2, 0}, {0, 0}, {50, 50}};
     double *x = malloc(sizeof(double) * 501), *y = malloc(sizeof(double) * 501);
     int checked = 0;
@@ -218,6 +225,8 @@ static void test_kendall_brute(void **state)
                 double s = k == 0 ? 0.0 : k == 1 ? 1.5 : -0.7;
                 random_pairs(&r, x, y, n, levels[b][0], levels[b][1], s);
                 double want = kendall_brute(x, y, n), got = stats_kendall(x, y, n);
+                /* tau-a too (the granulated coefficient's default) */
+                near(stats_kendall_a(x, y, n), kendall_brute_ab(x, y, n, 0), 1e-12, "tau-a");
                 if (isnan(want)) {
                     assert_true(isnan(got));
                     continue;
@@ -249,6 +258,48 @@ static void test_spearman_midranks(void **state)
         assert_int_equal(stats_midranks(x, n, rs), 0);
         for (int i = 0; i < n; i++)
             near(rs[i], rx[i], 0, "midrank");
+    }
+    /* the sort's key space: both signs, -0 and +0 (equal: one tie), both
+     * infinities, subnormals, the extremes, values that differ only in
+     * the lowest bits or only in the highest; below and above the size
+     * where the radix sort takes over from insertion (64), and large */
+    static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, 4.9e-324, -4.9e-324,
+                                     1.7976931348623157e308, -1.7976931348623157e308, 1.0,
+                                     1.0000000000000002, -1.0, -0.9999999999999999, 2.0, -2.0};
+    for (int size = 1; size <= 5000; size = size < 100 ? size * 3 + 1 : size * 7) {
+        double *xs = malloc(sizeof(double) * size), *want = malloc(sizeof(double) * size);
+        double *got = malloc(sizeof(double) * size);
+        assert_non_null(xs), assert_non_null(want), assert_non_null(got);
+        for (int i = 0; i < size; i++) {
+            uint32_t k = rng_below(&r, 4);
+            xs[i] = k == 0   ? special[rng_below(&r, N_OF(special))]
+                    : k == 1 ? (double)((int)rng_below(&r, 7) - 3)
+                             : rng_normal(&r) * (k == 2 ? 1e-300 : 1e300);
+        }
+        ranks_brute(xs, size, want);
+        assert_int_equal(stats_midranks(xs, size, got), 0);
+        for (int i = 0; i < size; i++)
+            near(got[i], want[i], 0, "midrank of special values");
+        free(xs), free(want), free(got);
+    }
+    /* resample ranks from tie groups = ranks of the resampled values */
+    for (int b = 0; b < N_OF(levels); b++) {
+        random_pairs(&r, x, y, n, levels[b][0], levels[b][1], 0.8);
+        int gid[n], idx[2 * n], cnt[n + 1];
+        double vals[2 * n], want[2 * n], got[2 * n];
+        int G = stats_tie_groups(x, n, gid);
+        assert_true(G >= 1 && G <= n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                assert_true((gid[i] < gid[j]) == (x[i] < x[j]) && (gid[i] == gid[j]) == (x[i] == x[j]));
+        for (int m = 1; m <= 2 * n; m = m * 2 + 1) {
+            for (int i = 0; i < m; i++)
+                idx[i] = (int)rng_below(&r, n), vals[i] = x[idx[i]];
+            ranks_brute(vals, m, want);
+            stats_group_midranks(gid, G, idx, m, cnt, got);
+            for (int i = 0; i < m; i++)
+                near(got[i], want[i], 0, "group midrank");
+        }
     }
     double v[] = {10, 20, 20, 30}, w[4];
     assert_int_equal(stats_midranks(v, 4, w), 0);
@@ -1312,6 +1363,65 @@ static void test_wilson(void **state)
     assert_true(isnan(lo) && isnan(hi));
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* rng_normals (the bootstrap's bulk noise) against the normal CDF: the
+ * Kolmogorov-Smirnov distance of 200,000 draws below its 0.1% critical
+ * value 1.95 / sqrt(n), the first four moments within 5 standard errors,
+ * an odd count filled, the same seed the same draws; rng_normal alongside
+ * as the reference the same test must pass. */
+static void test_rng_normals(void **state)
+{
+    (void)state;
+    enum { n = 200001 };
+    double *z = malloc(sizeof(double) * n);
+    assert_non_null(z);
+    for (int which = 0; which < 2; which++) {
+        rng r;
+        rng_seed(&r, 77);
+        z[n - 1] = NAN;
+        if (which == 0)
+            rng_normals(&r, z, n);
+        else
+            for (int i = 0; i < n; i++)
+                z[i] = rng_normal(&r);
+        assert_true(isfinite(z[n - 1]));
+        double m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+        for (int i = 0; i < n; i++) {
+            double v = z[i];
+            m1 += v, m2 += v * v, m3 += v * v * v, m4 += v * v * v * v;
+        }
+        m1 /= n, m2 /= n, m3 /= n, m4 /= n;
+        /* standard errors of the sample moments of N(0, 1): sqrt(var(z^k) / n) */
+        double se = 1 / sqrt((double)n);
+        assert_true(fabs(m1) < 5 * se);
+        assert_true(fabs(m2 - 1) < 5 * sqrt(2.0) * se);
+        assert_true(fabs(m3) < 5 * sqrt(15.0) * se);
+        assert_true(fabs(m4 - 3) < 5 * sqrt(96.0) * se);
+        qsort(z, n, sizeof *z, cmp_dbl);
+        double ks = 0;
+        for (int i = 0; i < n; i++) {
+            double F = 0.5 * erfc(-z[i] / sqrt(2.0));
+            ks = fmax(ks, fmax(fabs(F - (double)i / n), fabs(F - (double)(i + 1) / n)));
+        }
+        print_message("measured: %s: KS distance %.5f (0.1%% critical %.5f), moments %.4f %.4f "
+                      "%.4f %.4f\n",
+                      which ? "rng_normal" : "rng_normals", ks, 1.95 / sqrt((double)n), m1, m2, m3,
+                      m4);
+        assert_true(ks < 1.95 / sqrt((double)n));
+    }
+    double a[5], b[5];
+    rng r1, r2;
+    rng_seed(&r1, 5), rng_seed(&r2, 5);
+    rng_normals(&r1, a, 5), rng_normals(&r2, b, 5);
+    assert_memory_equal(a, b, sizeof a);
+    free(z);
+}
+
 static void test_norm_quantile(void **state)
 {
     (void)state;
@@ -1369,6 +1479,7 @@ int main(void)
         cmocka_unit_test(test_median),
         cmocka_unit_test(test_wilson),
         cmocka_unit_test(test_norm_quantile),
+        cmocka_unit_test(test_rng_normals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

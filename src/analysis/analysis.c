@@ -414,67 +414,127 @@ typedef struct netrow {
  * second metric (paired differences), y: the gap; *sd their sampling sd.
  * With noise set, a resample also redraws every item's values from their
  * test-set (and trajectory) sampling noise, normal with those sd: the
- * second level of the bootstrap (networks, then test points). */
+ * second level of the bootstrap (networks, then test points). A metric
+ * without sampling noise (every sd 0: the baselines) keeps its values in
+ * every resample, so its resample ranks come from its tie groups (xg, x2g:
+ * stats_tie_groups, computed by corr_stat) without a sort. */
 typedef struct corr_data {
     const double *x, *x2, *y, *xsd, *x2sd, *ysd;
     const int *group;     /* group (A, n) */
     int n, A;
     int noise;            /* 1 while resampling */
+    int xnoisy, x2noisy;  /* some sd of x, x2 is > 0 */
     rng r;
-    double *bx, *bx2, *by, *blx;  /* scratch (cap) */
+    int *xg, *x2g, *gcnt; /* tie groups of x, x2 (n; NULL when noisy), workspace (n + 1) */
+    int xG, x2G;
+    /* scratch (cap): values of a resample, their ranks, the normal draws (3 cap) */
+    double *bx, *bx2, *by, *blx, *rx, *rx2, *ry, *z;
 } corr_data;
 
-static void draw(corr_data *d, const int *idx, int m)
+enum { NEED_X = 1, NEED_LX = 2, NEED_X2 = 4 };
+
+/* The values of the resample idx (m) that a statistic needs (by always):
+ * bx, blx (log x), bx2; redrawn from their noise while d->noise. */
+static void draw(corr_data *d, const int *idx, int m, int need)
 {
+    int nx = d->noise && d->xnoisy && (need & (NEED_X | NEED_LX));
+    int nx2 = d->noise && d->x2noisy && (need & NEED_X2);
+    const double *zy = d->z, *zx = d->z + m, *z2 = d->z + 2 * (size_t)m;
+    if (d->noise)
+        rng_normals(&d->r, d->z, (long)m * (1 + nx + nx2));
+    if (!nx2)
+        z2 = zx;
     for (int i = 0; i < m; i++) {
         int j = idx[i];
-        double zx = d->noise ? rng_normal(&d->r) : 0, zy = d->noise ? rng_normal(&d->r) : 0;
-        double z2 = d->noise ? rng_normal(&d->r) : 0;
-        d->bx[i] = d->x[j] + zx * d->xsd[j];
+        double ex = nx ? zx[i] * d->xsd[j] : 0;
+        if (need & NEED_X)
+            d->bx[i] = d->x[j] + ex;
         /* log by the delta method: the noise of log x is sd / x */
-        d->blx[i] = d->x[j] > 0 ? log(d->x[j]) + zx * d->xsd[j] / d->x[j] : NAN;
-        d->by[i] = d->y[j] + zy * d->ysd[j];
-        if (d->x2)
-            d->bx2[i] = d->x2[j] + z2 * d->x2sd[j];
+        if (need & NEED_LX)
+            d->blx[i] = d->x[j] > 0 ? log(d->x[j]) + ex / d->x[j] : NAN;
+        d->by[i] = d->y[j] + (d->noise ? zy[i] * d->ysd[j] : 0);
+        if (need & NEED_X2)
+            d->bx2[i] = d->x2[j] + (nx2 ? z2[i] * d->x2sd[j] : 0);
     }
 }
 
 static double f_pearson_log(const int *idx, int m, void *ctx)
 {
     corr_data *d = ctx;
-    draw(d, idx, m);
+    draw(d, idx, m, NEED_LX);
     return stats_pearson(d->blx, d->by, m);
+}
+
+/* mid-ranks of the resample's x (or x2): from the tie groups when the
+ * values were not redrawn, else by a sort; 0, or -1 on failure */
+static int ranks_of(corr_data *d, const int *idx, int m, int second, double *r)
+{
+    const int *g = second ? d->x2g : d->xg;
+    if (g) {
+        stats_group_midranks(g, second ? d->x2G : d->xG, idx, m, d->gcnt, r);
+        return 0;
+    }
+    return stats_midranks(second ? d->bx2 : d->bx, m, r);
 }
 
 static double f_spearman(const int *idx, int m, void *ctx)
 {
     corr_data *d = ctx;
-    draw(d, idx, m);
-    return stats_spearman(d->bx, d->by, m);
+    draw(d, idx, m, d->xg ? 0 : NEED_X);
+    if (m < 2 || ranks_of(d, idx, m, 0, d->rx) || stats_midranks(d->by, m, d->ry))
+        return NAN;
+    return stats_pearson(d->rx, d->ry, m);
 }
 
 static double f_kendall(const int *idx, int m, void *ctx)
 {
     corr_data *d = ctx;
-    draw(d, idx, m);
+    draw(d, idx, m, NEED_X);
     return stats_kendall(d->bx, d->by, m);
 }
 
-/* Spearman of x minus |Spearman of x2|, on the same resample and draws */
+/* Spearman of x minus |Spearman of x2|, on the same resample and draws
+ * (the ranks of y once) */
 static double f_spearman_diff(const int *idx, int m, void *ctx)
 {
     corr_data *d = ctx;
-    draw(d, idx, m);
-    return stats_spearman(d->bx, d->by, m) - fabs(stats_spearman(d->bx2, d->by, m));
+    draw(d, idx, m, (d->xg ? 0 : NEED_X) | (d->x2g ? 0 : NEED_X2));
+    if (m < 2 || ranks_of(d, idx, m, 0, d->rx) || ranks_of(d, idx, m, 1, d->rx2) ||
+        stats_midranks(d->by, m, d->ry))
+        return NAN;
+    return stats_pearson(d->rx, d->ry, m) - fabs(stats_pearson(d->rx2, d->ry, m));
 }
 
 /* boot_stat for a corr_data: the estimate without noise, resamples with
  * (hull_interval); the statistics are correlations, in [-1, 1], or
  * Spearman minus |Spearman|, in [-2, 1] */
+/* Which of x, x2 carry sampling noise, and the tie groups of those that
+ * do not (into the buffers xg, x2g point to on entry; NULL after when
+ * noisy, absent or on allocation failure: ranks_of then sorts). */
+static void corr_prepare(corr_data *d)
+{
+    d->xnoisy = d->x2noisy = 0;
+    for (int i = 0; i < d->n; i++) {
+        d->xnoisy |= d->xsd[i] > 0;
+        if (d->x2)
+            d->x2noisy |= d->x2sd[i] > 0;
+    }
+    if (d->xg && !d->xnoisy)
+        d->xG = stats_tie_groups(d->x, d->n, d->xg);
+    if (d->xnoisy || d->xG < 0 || !d->gcnt)
+        d->xg = NULL;
+    if (d->x2g && d->x2 && !d->x2noisy)
+        d->x2G = stats_tie_groups(d->x2, d->n, d->x2g);
+    if (!d->x2 || d->x2noisy || d->x2G < 0 || !d->gcnt)
+        d->x2g = NULL;
+}
+
 static void corr_stat(stats_fn f, corr_data *d, const int *cluster, int reps, uint64_t seed,
                       an_interval *out, double *p, double *lo90, double *hi90)
 {
     hull_range range = {f == f_spearman_diff ? -2 : -1, 1};
+    corr_data keep = *d;
+    corr_prepare(d);
     d->noise = 0;
     int *all = malloc(sizeof(int) * (d->n > 0 ? d->n : 1));
     out->v = out->lo = out->hi = NAN;
@@ -494,6 +554,7 @@ static void corr_stat(stats_fn f, corr_data *d, const int *cluster, int reps, ui
         boot_stat_at(f, d, cluster, d->n, reps, seed, 0, v, range, out, p, lo90, hi90);
     out->v = v;
     d->noise = 0;
+    d->xg = keep.xg, d->x2g = keep.x2g; /* the buffers, for the next statistic */
 }
 
 
@@ -737,10 +798,12 @@ static void granulated_boot(corr_data *d, int reps, int tau_b, uint64_t seed, an
     rng r;
     rng_seed(&r, seed);
     rng_seed(&d->r, seed ^ 0x2545f491u);
+    corr_prepare(d);
+    d->xg = d->x2g = NULL; /* only bx and by are used */
     d->noise = 1;
     int kept = 0;
     for (int rep = 0; rep < reps; rep++) {
-        draw(d, all, n); /* this resample's values: bx, by */
+        draw(d, all, n, NEED_X); /* this resample's values: bx, by */
         for (int t = 0; t < tot; t++) {
             int m = 0;
             for (int q = gbeg[t]; q < gend[t]; q++)
@@ -1004,7 +1067,12 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
     size_t SC = N * (size_t)maxc;
     double *bx = malloc(sizeof(double) * SC), *bx2 = malloc(sizeof(double) * SC);
     double *by = malloc(sizeof(double) * SC), *blx = malloc(sizeof(double) * SC);
-    if (!rc && (!sel || !cl || !x || !x2 || !xsd || !x2sd || !y || !ysd || !bx || !bx2 || !by || !blx))
+    double *brx = malloc(sizeof(double) * SC), *brx2 = malloc(sizeof(double) * SC);
+    double *bry = malloc(sizeof(double) * SC), *bz = malloc(sizeof(double) * 3 * SC);
+    int *xg = malloc(sizeof(int) * N), *x2g = malloc(sizeof(int) * N);
+    int *gcnt = malloc(sizeof(int) * (N + 1));
+    if (!rc && (!sel || !cl || !x || !x2 || !xsd || !x2sd || !y || !ysd || !bx || !bx2 || !by ||
+                !blx || !brx || !brx2 || !bry || !bz || !xg || !x2g || !gcnt))
         rc = err_set(e, SN_ENOMEM, "out of memory");
     for (long d0 = 0; !rc && d0 < n;) {
         long d1 = d0;
@@ -1069,7 +1137,8 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
             c->n = k;
             c->clusters = count_distinct(cl, k, (int *)bx);
             corr_data cd = {.x = x, .y = y, .xsd = xsd, .ysd = ysd, .group = group, .n = k,
-                            .A = A, .bx = bx, .by = by, .blx = blx, .bx2 = bx2};
+                            .A = A, .bx = bx, .by = by, .blx = blx, .bx2 = bx2, .rx = brx,
+                            .rx2 = brx2, .ry = bry, .z = bz, .xg = xg, .gcnt = gcnt};
             uint64_t s = seed ^ ((uint64_t)nres * 0x9e3779b97f4a7c15ULL);
             /* every metric gets Spearman's interval (the claims' statistic);
              * Pearson, Kendall and the granulated coefficient get intervals
@@ -1140,7 +1209,9 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
                 snprintf(cp->b, sizeof cp->b, "%s", metrics[m2].name);
                 cp->n = k2;
                 corr_data c2 = {.x = x, .x2 = x2, .y = y, .xsd = xsd, .x2sd = x2sd, .ysd = ysd,
-                                .n = k2, .bx = bx, .bx2 = bx2, .by = by, .blx = blx};
+                                .n = k2, .bx = bx, .bx2 = bx2, .by = by, .blx = blx,
+                                .rx = brx, .rx2 = brx2, .ry = bry, .z = bz, .xg = xg,
+                                .x2g = x2g, .gcnt = gcnt};
                 corr_stat(f_spearman_diff, &c2, cl, reps, s + 100 + m2, &cp->diff, &cp->p, NULL,
                           NULL);
             }
@@ -1151,7 +1222,8 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
     for (long i = 0; i < n; i++)
         free(r[i].cfg);
     free(r), free(data), free(sel), free(cl), free(x), free(x2), free(xsd), free(x2sd), free(y),
-        free(ysd), free(bx), free(bx2), free(by), free(blx);
+        free(ysd), free(bx), free(bx2), free(by), free(blx), free(brx), free(brx2), free(bry),
+        free(bz), free(xg), free(x2g), free(gcnt);
     if (rc) {
         free(res), free(cmp);
         return rc;

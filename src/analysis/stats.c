@@ -5,14 +5,16 @@
  * Wilson score interval, for the analysis of a study.
  *
  * How: Pearson in two passes (means, then centred sums) so that large
- * offsets do not cancel; Spearman as Pearson of mid-ranks from one sort;
- * Kendall by Knight's O(n log n) algorithm (1966): sort by (x, y), count
- * x-ties and joint ties in runs, then a stable merge sort on y counts the
- * discordant pairs as the number of swaps it makes (equal y never swap, so
- * y-ties are not counted as discordant), and y-ties are counted in runs of
- * the y-sorted array; tau-a and tau-b share these counts and differ only in
- * the denominator. The bootstrap returns the whole sorted distribution
- * (stats_resample) so that an interval and a p-value come from the same
+ * offsets do not cancel; Spearman as Pearson of mid-ranks from one sort
+ * (an LSD radix sort of order-preserving 64-bit keys of the values);
+ * Kendall by Knight's O(n log n) algorithm (1966): sort by (x, y) (two
+ * stable radix sorts), count x-ties and joint ties in runs, then a stable
+ * merge sort on y counts the discordant pairs as the number of swaps it
+ * makes (equal y never swap, so y-ties are not counted as discordant), and
+ * y-ties are counted in runs of the y-sorted array; tau-a and tau-b share
+ * these counts and differ only in the denominator; below 48 items (the
+ * granulated coefficient's groups) the pairs are counted directly. The
+ * bootstrap returns the whole sorted distribution (stats_resample) so that an interval and a p-value come from the same
  * resamples; the cluster bootstrap resamples whole clusters (e.g. the
  * replicate seeds of one config), because items of a cluster are not
  * independent and resampling them one by one makes intervals too narrow.
@@ -32,6 +34,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,20 +88,105 @@ static int cmp_val_idx(const void *a, const void *b)
     return (p->i > q->i) - (p->i < q->i);
 }
 
-/* Mid-ranks of x (n, no NaN) into r (n) using vi (n) as workspace. */
-static void midranks(const double *x, int n, double *r, val_idx *vi)
+/* Workspace of midranks for n items: keys and positions, twice (the
+ * radix sort's two buffers). */
+typedef struct rank_ws {
+    uint64_t *k, *k2;
+    int *ix, *ix2;
+} rank_ws;
+
+static int rank_ws_alloc(rank_ws *w, int n)
+{
+    size_t N = n > 0 ? (size_t)n : 1;
+    w->k = malloc((2 * sizeof(uint64_t) + 2 * sizeof(int)) * N);
+    if (!w->k)
+        return -1;
+    w->k2 = w->k + N;
+    w->ix = (int *)(w->k2 + N);
+    w->ix2 = w->ix + N;
+    return 0;
+}
+
+/* An unsigned key that orders as the double does (no NaN): positive
+ * doubles with the sign bit set, negative ones with every bit flipped.
+ * -0 sorts just below +0, next to it, so equal values stay adjacent. */
+static uint64_t order_key(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b >> 63 ? ~b : b | 0x8000000000000000ULL;
+}
+
+#define RADIX_MAXN 2048 /* buckets of the widest digit (11 bits) */
+
+/* Sort w->k (n) ascending, carrying w->ix, by an LSD radix sort: 8-bit
+ * digits (8 passes) below 4096 keys, where the buckets' overhead counts,
+ * 11-bit digits (6 passes) above; passes whose digit is the same in every
+ * key are skipped. The result is in w->k / w->ix. Below 64 keys an
+ * insertion sort. */
+static void radix_sort(rank_ws *w, int n)
+{
+    uint64_t *k = w->k, *k2 = w->k2;
+    int *ix = w->ix, *ix2 = w->ix2;
+    if (n < 64) {
+        for (int i = 1; i < n; i++) {
+            uint64_t kv = k[i];
+            int iv = ix[i], j = i - 1;
+            for (; j >= 0 && k[j] > kv; j--)
+                k[j + 1] = k[j], ix[j + 1] = ix[j];
+            k[j + 1] = kv, ix[j + 1] = iv;
+        }
+        return;
+    }
+    const int bits = n < 4096 ? 8 : 11, nb = 1 << bits, passes = (64 + bits - 1) / bits;
+    const uint64_t mask = (uint64_t)nb - 1;
+    int cnt[8][RADIX_MAXN];
+    for (int p = 0; p < passes; p++)
+        memset(cnt[p], 0, sizeof(int) * (size_t)nb);
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < passes; p++)
+            cnt[p][(k[i] >> (p * bits)) & mask]++;
+    for (int p = 0; p < passes; p++) {
+        int *c = cnt[p];
+        if (c[(k[0] >> (p * bits)) & mask] == n)
+            continue; /* every key has this digit */
+        int sum = 0;
+        for (int b = 0; b < nb; b++) {
+            int t = c[b];
+            c[b] = sum;
+            sum += t;
+        }
+        for (int i = 0; i < n; i++) {
+            int pos = c[(k[i] >> (p * bits)) & mask]++;
+            k2[pos] = k[i], ix2[pos] = ix[i];
+        }
+        uint64_t *tk = k;
+        k = k2, k2 = tk;
+        int *ti = ix;
+        ix = ix2, ix2 = ti;
+    }
+    if (k != w->k) {
+        memcpy(w->k, k, sizeof *k * (size_t)n);
+        memcpy(w->ix, ix, sizeof *ix * (size_t)n);
+    }
+}
+
+/* Mid-ranks of x (n, no NaN) into r (n): one radix sort of the values,
+ * then each run of equal values gets the mean of its positions. */
+static void midranks(const double *x, int n, double *r, rank_ws *w)
 {
     for (int i = 0; i < n; i++)
-        vi[i].v = x[i], vi[i].i = i;
-    qsort(vi, n, sizeof *vi, cmp_val_idx);
+        w->k[i] = order_key(x[i]), w->ix[i] = i;
+    radix_sort(w, n);
+    const int *ix = w->ix;
     for (int s = 0; s < n;) {
         int e = s + 1;
-        while (e < n && vi[e].v == vi[s].v)
+        while (e < n && x[ix[e]] == x[ix[s]])
             e++;
         /* positions s..e-1 hold ranks s+1..e: their mean is (s + 1 + e) / 2 */
         double mr = 0.5 * (double)(s + 1 + e);
         for (int k = s; k < e; k++)
-            r[vi[k].i] = mr;
+            r[ix[k]] = mr;
         s = e;
     }
 }
@@ -112,12 +200,51 @@ int stats_midranks(const double *x, int n, double *r)
             r[i] = NAN;
         return 0;
     }
-    val_idx *vi = malloc(sizeof *vi * (size_t)n);
-    if (!vi)
+    rank_ws w;
+    if (rank_ws_alloc(&w, n))
         return -1;
-    midranks(x, n, r, vi);
-    free(vi);
+    midranks(x, n, r, &w);
+    free(w.k);
     return 0;
+}
+
+int stats_tie_groups(const double *x, int n, int *gid)
+{
+    if (n <= 0)
+        return 0;
+    rank_ws w;
+    if (rank_ws_alloc(&w, n))
+        return -1;
+    for (int i = 0; i < n; i++)
+        w.k[i] = order_key(x[i]), w.ix[i] = i;
+    radix_sort(&w, n);
+    int G = 0;
+    for (int s = 0; s < n; G++) {
+        int e = s + 1;
+        while (e < n && x[w.ix[e]] == x[w.ix[s]])
+            e++;
+        for (int k = s; k < e; k++)
+            gid[w.ix[k]] = G;
+        s = e;
+    }
+    free(w.k);
+    return G;
+}
+
+void stats_group_midranks(const int *gid, int G, const int *idx, int m, int *cnt, double *r)
+{
+    memset(cnt, 0, sizeof(int) * ((size_t)G + 1));
+    for (int i = 0; i < m; i++)
+        cnt[gid[idx[i]]]++;
+    /* cnt[g] -> twice the mid-rank of group g: 2 (items below) + count + 1 */
+    int below = 0;
+    for (int g = 0; g < G; g++) {
+        int c = cnt[g];
+        cnt[g] = 2 * below + c + 1;
+        below += c;
+    }
+    for (int i = 0; i < m; i++)
+        r[i] = 0.5 * (double)cnt[gid[idx[i]]];
 }
 
 double stats_spearman(const double *x, const double *y, int n)
@@ -125,18 +252,17 @@ double stats_spearman(const double *x, const double *y, int n)
     if (n < 2 || any_nan(x, n) || any_nan(y, n))
         return NAN;
     double *rx = malloc(sizeof(double) * 2 * (size_t)n);
-    val_idx *vi = malloc(sizeof *vi * (size_t)n);
-    if (!rx || !vi) {
+    rank_ws w;
+    if (!rx || rank_ws_alloc(&w, n)) {
         free(rx);
-        free(vi);
         return NAN;
     }
     double *ry = rx + n;
-    midranks(x, n, rx, vi);
-    midranks(y, n, ry, vi);
+    midranks(x, n, rx, &w);
+    midranks(y, n, ry, &w);
     double r = stats_pearson(rx, ry, n);
     free(rx);
-    free(vi);
+    free(w.k);
     return r;
 }
 
@@ -145,14 +271,6 @@ double stats_spearman(const double *x, const double *y, int n)
 typedef struct {
     double x, y;
 } pair_xy;
-
-static int cmp_pair_xy(const void *a, const void *b)
-{
-    const pair_xy *p = a, *q = b;
-    if (p->x != q->x)
-        return p->x < q->x ? -1 : 1;
-    return (p->y > q->y) - (p->y < q->y);
-}
 
 /* Workspace of kendall_core for n items. */
 typedef struct {
@@ -214,14 +332,32 @@ static int64_t merge_count(double *y, double *t, int n)
     return swaps;
 }
 
+/* tau from the pair counts: n0 pairs, n1 tied in x, n2 tied in y, num =
+ * concordant - discordant. tau-b is NaN when all x or all y tie; tau-a is
+ * then 0. */
+static double tau_of(int64_t n0, int64_t n1, int64_t n2, double num, int tau_b)
+{
+    if (!tau_b)
+        return clamp1(num / (double)n0);
+    if (n1 == n0 || n2 == n0)
+        return NAN;
+    return clamp1(num / sqrt((double)(n0 - n1) * (double)(n0 - n2)));
+}
+
 /* tau-b (tau_b != 0) or tau-a (tau_b == 0) of x, y (n >= 2, no NaN) with
- * workspace w (for >= n items). tau-b is NaN when all x or all y tie; tau-a
- * is then 0. */
-static double kendall_core(const double *x, const double *y, int n, kendall_ws *w, int tau_b)
+ * workspace w (for >= n items) and rw (rank_ws for >= n items): (x, y)
+ * sorted lexicographically by two stable radix sorts (y, then x). */
+static double kendall_core(const double *x, const double *y, int n, kendall_ws *w, rank_ws *rw,
+                           int tau_b)
 {
     for (int i = 0; i < n; i++)
-        w->p[i].x = x[i], w->p[i].y = y[i];
-    qsort(w->p, n, sizeof *w->p, cmp_pair_xy);
+        rw->k[i] = order_key(y[i]), rw->ix[i] = i;
+    radix_sort(rw, n);
+    for (int i = 0; i < n; i++)
+        rw->k[i] = order_key(x[rw->ix[i]]);
+    radix_sort(rw, n); /* stable: equal x stay in y order */
+    for (int i = 0; i < n; i++)
+        w->p[i].x = x[rw->ix[i]], w->p[i].y = y[rw->ix[i]];
     int64_t n0 = (int64_t)n * (n - 1) / 2, n1 = 0, n2 = 0, n3 = 0;
     /* runs of equal x (n1), and within them runs of equal y (n3) */
     for (int s = 0; s < n;) {
@@ -251,24 +387,37 @@ static double kendall_core(const double *x, const double *y, int n, kendall_ws *
     /* concordant - discordant = (n0 - n1 - n2 + n3) - 2 * discordant: the
      * first term counts the pairs tied in neither x nor y, and a swap is a
      * pair with x_i < x_j (x-ties are y-sorted, never swap) and y_i > y_j */
-    if (!tau_b)
-        return clamp1(((double)(n0 - n1 - n2 + n3) - 2.0 * (double)swaps) / (double)n0);
-    if (n1 == n0 || n2 == n0)
-        return NAN;
-    double num = (double)(n0 - n1 - n2 + n3) - 2.0 * (double)swaps;
-    double den = sqrt((double)(n0 - n1) * (double)(n0 - n2));
-    return clamp1(num / den);
+    return tau_of(n0, n1, n2, (double)(n0 - n1 - n2 + n3) - 2.0 * (double)swaps, tau_b);
 }
+
+/* Below this many items the pairs are counted directly (no workspace):
+ * the granulated coefficient's groups are small. Same counts, same tau. */
+#define KENDALL_DIRECT 48
 
 static double kendall(const double *x, const double *y, int n, int tau_b)
 {
     if (n < 2 || any_nan(x, n) || any_nan(y, n))
         return NAN;
+    if (n < KENDALL_DIRECT) {
+        int64_t n1 = 0, n2 = 0, num = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) {
+                int sx = (x[i] > x[j]) - (x[i] < x[j]), sy = (y[i] > y[j]) - (y[i] < y[j]);
+                n1 += sx == 0, n2 += sy == 0, num += sx * sy;
+            }
+        return tau_of((int64_t)n * (n - 1) / 2, n1, n2, (double)num, tau_b);
+    }
     kendall_ws w;
+    rank_ws rw;
     if (kendall_ws_init(&w, n))
         return NAN;
-    double t = kendall_core(x, y, n, &w, tau_b);
+    if (rank_ws_alloc(&rw, n)) {
+        kendall_ws_free(&w);
+        return NAN;
+    }
+    double t = kendall_core(x, y, n, &w, &rw, tau_b);
     kendall_ws_free(&w);
+    free(rw.k);
     return t;
 }
 
@@ -312,8 +461,7 @@ double stats_granulated_kendall_ex(const double *x, const double *y, const int *
         return NAN;
     group_idx *gi = malloc(sizeof *gi * (size_t)n);
     double *gx = malloc(sizeof(double) * 2 * (size_t)n);
-    kendall_ws w;
-    if (!gi || !gx || kendall_ws_init(&w, n)) {
+    if (!gi || !gx) {
         free(gi);
         free(gx);
         return NAN;
@@ -338,7 +486,7 @@ double stats_granulated_kendall_ex(const double *x, const double *y, const int *
                 for (int k = s; k < e; k++)
                     gx[k - s] = x[gi[k].i], gy[k - s] = y[gi[k].i];
                 /* tau-a is never NaN here (no NaN input, >= 2 items) */
-                double t = kendall_core(gx, gy, e - s, &w, tau_b);
+                double t = kendall(gx, gy, e - s, tau_b);
                 if (!isnan(t))
                     sum_tau += t, n_groups++;
             }
@@ -354,7 +502,6 @@ double stats_granulated_kendall_ex(const double *x, const double *y, const int *
     }
     free(gi);
     free(gx);
-    kendall_ws_free(&w);
     return n_axes > 0 ? sum_psi / n_axes : NAN;
 }
 
@@ -539,18 +686,18 @@ double stats_mw_auc(const double *score, const int *pos, int n)
     if (n < 2 || any_nan(score, n))
         return NAN;
     double *r = malloc(sizeof(double) * (size_t)n); // (n) mid-ranks of score
-    val_idx *vi = malloc(sizeof *vi * (size_t)n);
-    if (!r || !vi) {
-        free(r), free(vi);
+    rank_ws w;
+    if (!r || rank_ws_alloc(&w, n)) {
+        free(r);
         return NAN;
     }
-    midranks(score, n, r, vi);
+    midranks(score, n, r, &w);
     double rank_sum = 0;
     long np = 0;
     for (int i = 0; i < n; i++)
         if (pos[i])
             rank_sum += r[i], np++;
-    free(r), free(vi);
+    free(r), free(w.k);
     long nn = n - np;
     if (np == 0 || nn == 0)
         return NAN;

@@ -152,4 +152,15 @@ double stats_norm_quantile(double p);
  * input is NaN. Returns 0, or -1 on allocation failure (r untouched). */
 int stats_midranks(const double *x, int n, double *r);
 
+/* The tie groups of x (n, no NaN) in ascending order of value: gid[i] in
+ * 0..G-1, equal values one group. Returns G, or -1 on allocation failure.
+ * With stats_group_midranks, the mid-ranks of any resample of x (items
+ * drawn with repeats) cost O(m + G) instead of a sort. */
+int stats_tie_groups(const double *x, int n, int *gid);
+
+/* Mid-ranks r (m) of the items idx (m; indices into the gid of
+ * stats_tie_groups, repeats allowed) within that resample, as
+ * stats_midranks would give on their values; cnt (G + 1) workspace. */
+void stats_group_midranks(const int *gid, int G, const int *idx, int m, int *cnt, double *r);
+
 #endif

@@ -68,6 +68,23 @@ double rng_normal(rng *r)
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+void rng_normals(rng *r, double *z, long n)
+{
+    for (long i = 0; i < n; i += 2) {
+        double u, v, s;
+        do {
+            /* uniform on (-1, 1)^2 from 53-bit draws, kept inside the unit disc */
+            u = 2.0 * rng_uniform(r) - 1.0;
+            v = 2.0 * rng_uniform(r) - 1.0;
+            s = u * u + v * v;
+        } while (s >= 1.0 || s == 0.0);
+        double f = sqrt(-2.0 * log(s) / s);
+        z[i] = u * f;
+        if (i + 1 < n)
+            z[i + 1] = v * f;
+    }
+}
+
 void rng_shuffle(rng *r, int32_t *idx, int64_t n)
 {
     for (int64_t i = n - 1; i > 0; i--) {

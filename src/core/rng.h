@@ -29,6 +29,12 @@ uint32_t rng_below(rng *r, uint32_t n);
  * position depends only on the number of calls). */
 double rng_normal(rng *r);
 
+/* n standard normal draws into z (n), two per step by Marsaglia's polar
+ * method (no trigonometric call: about twice as fast per draw as
+ * rng_normal, for bulk noise such as a bootstrap's redraws). A different
+ * stream from n calls of rng_normal. */
+void rng_normals(rng *r, double *z, long n);
+
 /* Fisher-Yates shuffle of idx[0..n). */
 void rng_shuffle(rng *r, int32_t *idx, int64_t n);
 

@@ -12,6 +12,10 @@
 #   FUZZ_SEED=1        libFuzzer's seed: CI explores the same inputs each run
 #                      (a new crash means new code, not a new draw); set
 #                      another for offline runs
+#   FUZZ_SANITIZE=address,undefined   the sanitizers (offline runs of the
+#                      slow database targets may drop address: several times
+#                      the executions an hour, UBSan still on; use its own
+#                      FUZZ_BUILD, the objects are not rebuilt for a change)
 #   FUZZ_TIMEOUT=10    seconds of wall time one input may take; raise it only
 #                      for runs under `nice` on a loaded machine, where a
 #                      starved process times out on a fast input (rerun any
@@ -40,7 +44,7 @@ command -v "$CC" >/dev/null 2>&1 || {
 PKGS="openblas zlib libcjson liblbfgs libpng sqlite3"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS) || exit 2
 PKG_LIBS=$(pkg-config --libs $PKGS) || exit 2
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+SAN="-fsanitize=${FUZZ_SANITIZE:-address,undefined} -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=gnu11 -O1 -g -Wall -Wextra -Wno-sign-compare -fno-fast-math $SAN $PKG_CFLAGS"
 # clang 14 names a target_clones function's ifunc "f.ifunc", so calls from
 # other files (act_forward in src/nn/act.c) do not link (fixed in clang 15):
