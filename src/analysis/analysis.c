@@ -70,16 +70,36 @@ static int cmp_keyed(const void *p, const void *q)
     return (a->id > b->id) - (a->id < b->id);
 }
 
-/* config (parsed) printed with keys drop[], drop1 and "seed" removed, plus
- * "|r<replicate>"; malloc'd, NULL for no config or no memory. */
+/* v as "%.17g" prints it, into b (>= 32 bytes); integers below 2^53 (most
+ * config values) without printf, the same text. Returns the length. */
+static int number_text(double v, char *b)
+{
+    if (v == floor(v) && fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
+        long long q = (long long)v;
+        unsigned long long u = q < 0 ? 0ULL - (unsigned long long)q : (unsigned long long)q;
+        char t[24];
+        int n = 0, len = 0;
+        do
+            t[n++] = (char)('0' + u % 10), u /= 10;
+        while (u);
+        if (q < 0)
+            b[len++] = '-';
+        while (n)
+            b[len++] = t[--n];
+        b[len] = 0;
+        return len;
+    }
+    return snprintf(b, 32, "%.17g", v);
+}
+
 /* A config value as text for comparing keys (equal values, equal text):
- * numbers by one %.17g (cJSON's printer round-trips each number through
+ * numbers by number_text (cJSON's printer round-trips each number through
  * sscanf, which dominated the analysis of large databases); malloc'd. */
 static char *value_text(const cJSON *it)
 {
     char b[40];
     if (cJSON_IsNumber(it)) {
-        snprintf(b, sizeof b, "%.17g", it->valuedouble);
+        number_text(it->valuedouble, b);
         return strdup(b);
     }
     if (cJSON_IsString(it)) {
@@ -133,7 +153,13 @@ static char *config_key(const cJSON *config, const char *const *drop, const char
             }
             k = q;
         }
-        n += sprintf(k + n, "%s=%s\x1f", it->string, v);
+        size_t ls = strlen(it->string), lv = strlen(v);
+        memcpy(k + n, it->string, ls);
+        k[n + ls] = '=';
+        memcpy(k + n + ls + 1, v, lv);
+        k[n + ls + 1 + lv] = '\x1f';
+        n += ls + lv + 2;
+        k[n] = 0;
         free(v);
     }
     if (k)
@@ -661,9 +687,15 @@ static int make_groups(const netrow *r, const int *sel, int n, int **group, int 
                 if (j == ax || !strcmp(keys[j], "seed") || (comp && !strcmp(keys[j], comp)))
                     continue;
                 const char *v = vals[(size_t)i * MAXK + j];
-                p += sprintf(p, "%s=%s\x1f", keys[j], v ? v : "\x1e");
+                v = v ? v : "\x1e";
+                size_t lk = strlen(keys[j]), lv = strlen(v);
+                memcpy(p, keys[j], lk);
+                p[lk] = '=';
+                memcpy(p + lk + 1, v, lv);
+                p[lk + 1 + lv] = '\x1f';
+                p += lk + lv + 2;
             }
-            sprintf(p, "|r%d", r[sel[i]].rep);
+            snprintf(p, 16, "|r%d", r[sel[i]].rep);
             k[i] = (keyed){key, 0, i, 0, 0};
         }
         if (rc)
