@@ -226,7 +226,22 @@ static void test_correlations(void **state)
     sn_err e = {0};
     an_cmp *cm;
     int ncm;
-    assert_int_equal(an_correlations(db, &(an_opts){200, 7, 0}, &c, &n, &cm, &ncm, &e), SN_OK);
+    assert_int_equal(an_correlations(db, &(an_opts){200, 7, 0, 1}, &c, &n, &cm, &ncm, &e), SN_OK);
+    /* the same numbers on any number of threads: every correlation and
+     * comparison has its own seed and slot */
+    for (int t = 2; t <= 5; t += 3) {
+        an_corr *ct;
+        an_cmp *cmt;
+        int nt, ncmt;
+        assert_int_equal(an_correlations(db, &(an_opts){200, 7, 0, t}, &ct, &nt, &cmt, &ncmt, &e),
+                         SN_OK);
+        assert_int_equal(nt, n);
+        assert_int_equal(ncmt, ncm);
+        assert_true(n > 10 && ncm > 3);
+        assert_memory_equal(ct, c, sizeof *c * n);
+        assert_memory_equal(cmt, cm, sizeof *cm * ncm);
+        free(ct), free(cmt);
+    }
     free(cm);
     int seen = 0;
     for (int i = 0; i < n; i++) {
@@ -308,7 +323,7 @@ static void test_claim_noise_confound(void **state)
         sn_err e = {0};
         char path[300];
         snprintf(path, sizeof path, "%s/noise.db", g_dir);
-        assert_int_equal(an_db_load(store_db(s), path, &(an_opts){400, 3, 0}, &d, &e), SN_OK);
+        assert_int_equal(an_db_load(store_db(s), path, &(an_opts){400, 3, 0, 0}, &d, &e), SN_OK);
         an_claim *cl;
         int n;
         assert_int_equal(an_claims(&d, 1, &cl, &n, &e), SN_OK);
@@ -437,7 +452,7 @@ static void test_points(void **state)
     an_corr *cc;
     an_cmp *cm;
     int nc, ncm;
-    assert_int_equal(an_correlations(store_db(s), &(an_opts){10, 1, 0}, &cc, &nc, &cm, &ncm, &e), SN_OK);
+    assert_int_equal(an_correlations(store_db(s), &(an_opts){10, 1, 0, 0}, &cc, &nc, &cm, &ncm, &e), SN_OK);
     assert_int_equal(nc, 0);
     assert_int_equal(ncm, 0);
     free(cc), free(cm);
@@ -470,7 +485,7 @@ static void test_granulated_axes(void **state)
     sn_err e = {0};
     an_cmp *cm;
     int ncm;
-    assert_int_equal(an_correlations(store_db(s), &(an_opts){0, 1, 0}, &cc, &n, &cm, &ncm, &e), SN_OK);
+    assert_int_equal(an_correlations(store_db(s), &(an_opts){0, 1, 0, 0}, &cc, &n, &cm, &ncm, &e), SN_OK);
     free(cm);
     int seen = 0;
     for (int i = 0; i < n; i++)
@@ -510,7 +525,7 @@ static void test_granulated_tau_b(void **state)
         an_cmp *cm;
         int n, ncm;
         sn_err e = {0};
-        assert_int_equal(an_correlations(store_db(s), &(an_opts){200, 1, b}, &cc, &n, &cm, &ncm,
+        assert_int_equal(an_correlations(store_db(s), &(an_opts){200, 1, b, 0}, &cc, &n, &cm, &ncm,
                                          &e),
                          SN_OK);
         free(cm);
@@ -706,7 +721,7 @@ static void load_and_judge(store *s, const char *name, int reps, an_db *d, an_cl
     sn_err e = {0};
     char path[300];
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    assert_int_equal(an_db_load(store_db(s), path, &(an_opts){reps, 11, 0}, d, &e), SN_OK);
+    assert_int_equal(an_db_load(store_db(s), path, &(an_opts){reps, 11, 0, 0}, d, &e), SN_OK);
     assert_int_equal(an_claims(d, 1, cl, n, &e), SN_OK);
 }
 
@@ -1059,7 +1074,7 @@ static void test_noise_coverage(void **state)
         sn_err e = {0};
         char path[300];
         snprintf(path, sizeof path, "%s/coverage.db", g_dir);
-        assert_int_equal(an_db_load(store_db(s), path, &(an_opts){REPS, 100 + k, 0}, &d, &e), SN_OK);
+        assert_int_equal(an_db_load(store_db(s), path, &(an_opts){REPS, 100 + k, 0, 0}, &d, &e), SN_OK);
         const an_corr *x = NULL;
         for (int i = 0; i < d.ncorr; i++)
             if (!strcmp(d.corr[i].metric, "jac_test_mean") &&

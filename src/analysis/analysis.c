@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "../sens/jac_summary.h"
 #include "../sens/jacobian.h"
@@ -968,15 +970,275 @@ static int count_distinct(const int *v, int n, int *scratch)
     return c;
 }
 
-static int push_corr(an_corr **res, int *nres, an_corr **c)
+
+/* ---- correlations: the jobs and their workers ---- */
+
+/* One dataset's networks r[d0..d1) and their granulated groups
+ * (make_groups), shared read-only by its jobs. */
+typedef struct blockgroups {
+    int nd, A;
+    int *gall, *vall;
+    char names[64][AN_AXIS_LEN];
+} blockgroups;
+
+/* One correlation (metric m over population pop of one dataset) with the
+ * paired comparisons that go with it: the unit of work. Its result slot,
+ * comparison slots and seed are fixed when the jobs are listed, so the
+ * numbers do not depend on the number of threads or their timing. */
+typedef struct corr_job {
+    long d0, d1;
+    int m, pop, blk;
+    int res;         /* index of its an_corr */
+    int cmp0, ncmp;  /* its an_cmp: cmp0 .. cmp0 + ncmp - 1 */
+    uint64_t s;      /* its seed */
+} corr_job;
+
+typedef struct corr_run {
+    const netrow *r;
+    char (*data)[32];
+    const blockgroups *blk;
+    corr_job *jobs;
+    int njobs, reps, tau_b;
+    an_corr *res;
+    an_cmp *cmp;
+    int next;        /* the next job to take (under mu) */
+    pthread_mutex_t mu;
+    size_t N, SC;    /* networks; items a resample can hold */
+} corr_run;
+
+/* The rows of r[d0..d1) in population pop (1: true labels only) with a
+ * finite metric m and gap into sel; returns their number. */
+static int select_rows(const netrow *r, long d0, long d1, int m, int pop, int *sel)
 {
-    an_corr *q = realloc(*res, sizeof **res * (*nres + 1));
-    if (!q)
-        return -1;
-    *res = q;
-    *c = &q[(*nres)++];
-    memset(*c, 0, sizeof **c);
-    return 0;
+    int k = 0;
+    for (long i = d0; i < d1; i++)
+        if (isfinite(r[i].metric[m]) && isfinite(r[i].gap) && (pop == 0 || r[i].noise == 0))
+            sel[k++] = (int)i;
+    return k;
+}
+
+/* whether the softmax Jacobian (metric m) is compared with metric m2 in
+ * population pop: every baseline and the normalised transitions */
+static int compared(int m, int m2, int pop)
+{
+    int r2 = metrics[m2].role;
+    return !(m2 == m || r2 == M_SENS || r2 == M_TRANS || (pop == 1 && r2 == M_NOISE));
+}
+
+/* A worker's buffers. */
+typedef struct corr_ws {
+    int *sel, *cl, *group, *vsub, *gscr, *xg, *x2g, *gcnt;
+    double *x, *x2, *xsd, *x2sd, *y, *ysd;
+    double *bx, *bx2, *by, *blx, *rx, *rx2, *ry, *z;
+} corr_ws;
+
+static void corr_ws_free(corr_ws *w)
+{
+    free(w->sel), free(w->cl), free(w->group), free(w->vsub), free(w->gscr), free(w->xg),
+        free(w->x2g), free(w->gcnt), free(w->x), free(w->x2), free(w->xsd), free(w->x2sd),
+        free(w->y), free(w->ysd), free(w->bx), free(w->bx2), free(w->by), free(w->blx),
+        free(w->rx), free(w->rx2), free(w->ry), free(w->z);
+}
+
+/* scratch for resamples: clusters may be drawn more than once, so a
+ * resample holds up to SC = (networks) x (largest cluster) items; groups
+ * (A, n) for the largest A */
+static int corr_ws_alloc(corr_ws *w, size_t N, size_t SC, int A)
+{
+    memset(w, 0, sizeof *w);
+    size_t AN = (size_t)(A > 0 ? A : 1) * N;
+    w->sel = malloc(sizeof(int) * N), w->cl = malloc(sizeof(int) * N);
+    w->group = malloc(sizeof(int) * AN), w->vsub = malloc(sizeof(int) * AN);
+    w->gscr = malloc(sizeof(int) * 2 * N);
+    w->xg = malloc(sizeof(int) * N), w->x2g = malloc(sizeof(int) * N);
+    w->gcnt = malloc(sizeof(int) * (N + 1));
+    w->x = malloc(sizeof(double) * N), w->x2 = malloc(sizeof(double) * N);
+    w->xsd = malloc(sizeof(double) * N), w->x2sd = malloc(sizeof(double) * N);
+    w->y = malloc(sizeof(double) * N), w->ysd = malloc(sizeof(double) * N);
+    w->bx = malloc(sizeof(double) * SC), w->bx2 = malloc(sizeof(double) * SC);
+    w->by = malloc(sizeof(double) * SC), w->blx = malloc(sizeof(double) * SC);
+    w->rx = malloc(sizeof(double) * SC), w->rx2 = malloc(sizeof(double) * SC);
+    w->ry = malloc(sizeof(double) * SC), w->z = malloc(sizeof(double) * 3 * SC);
+    if (w->sel && w->cl && w->group && w->vsub && w->gscr && w->xg && w->x2g && w->gcnt && w->x &&
+        w->x2 && w->xsd && w->x2sd && w->y && w->ysd && w->bx && w->bx2 && w->by && w->blx &&
+        w->rx && w->rx2 && w->ry && w->z)
+        return 0;
+    corr_ws_free(w);
+    return -1;
+}
+
+/* Job j: its correlation into run->res[j->res], its comparisons into
+ * run->cmp[j->cmp0 ..]. */
+static void corr_do(corr_run *run, const corr_job *j, corr_ws *w)
+{
+    const netrow *r = run->r;
+    const blockgroups *bg = &run->blk[j->blk];
+    int m = j->m, pop = j->pop, A = bg->A, nd = bg->nd, reps = run->reps;
+    long d0 = j->d0;
+    int *sel = w->sel, *cl = w->cl, *group = w->group, *vsub = w->vsub;
+    double *x = w->x, *x2 = w->x2, *xsd = w->xsd, *x2sd = w->x2sd, *y = w->y, *ysd = w->ysd;
+    int k = select_rows(r, j->d0, j->d1, m, pop, sel);
+    int allpos = 1;
+    for (int i = 0; i < k; i++) {
+        const netrow *q = &r[sel[i]];
+        x[i] = q->metric[m], xsd[i] = q->msd[m];
+        y[i] = q->gap, ysd[i] = q->gap_sd;
+        cl[i] = q->cluster;
+        allpos &= x[i] > 0;
+    }
+    for (int a = 0; a < A; a++)
+        for (int i = 0; i < k; i++) {
+            group[(size_t)a * k + i] = bg->gall[(size_t)a * nd + (sel[i] - d0)];
+            vsub[(size_t)a * k + i] = bg->vall[(size_t)a * nd + (sel[i] - d0)];
+        }
+    drop_uniform(group, vsub, A, k, nd, w->gscr);
+    an_corr *c = &run->res[j->res];
+    snprintf(c->data, sizeof c->data, "%s", run->data[d0]);
+    snprintf(c->metric, sizeof c->metric, "%s", metrics[m].name);
+    snprintf(c->population, sizeof c->population, "%s", pop ? "true-labels" : "all");
+    c->n = k;
+    c->clusters = count_distinct(cl, k, w->gscr);
+    corr_data cd = {.x = x, .y = y, .xsd = xsd, .ysd = ysd, .group = group, .n = k, .A = A,
+                    .bx = w->bx, .by = w->by, .blx = w->blx, .bx2 = w->bx2, .rx = w->rx,
+                    .rx2 = w->rx2, .ry = w->ry, .z = w->z, .xg = w->xg, .gcnt = w->gcnt};
+    uint64_t s = j->s;
+    /* every metric gets Spearman's interval (the claims' statistic);
+     * Pearson, Kendall and the granulated coefficient get intervals for the
+     * Jacobians, point estimates for the others (each interval re-sorts
+     * every resample: at 100,000 networks they are the whole cost) */
+    int full = metrics[m].role == M_SENS;
+    c->pearson_log.v = c->pearson_log.lo = c->pearson_log.hi = NAN;
+    if (allpos)
+        corr_stat(f_pearson_log, &cd, cl, full ? reps : 0, s + 1, &c->pearson_log, NULL, NULL,
+                  NULL);
+    corr_stat(f_spearman, &cd, cl, reps, s + 2, &c->spearman, &c->spearman_p, &c->sp90_lo,
+              &c->sp90_hi);
+    corr_stat(f_kendall, &cd, cl, full ? reps : 0, s + 3, &c->kendall, NULL, NULL, NULL);
+    c->granulated.v = c->granulated.lo = c->granulated.hi = c->granulated_p = NAN;
+    if (A > 0) {
+        double *pa = malloc(sizeof(double) * A);
+        int used = 0;
+        if (pa) {
+            c->granulated_tau_b = run->tau_b;
+            c->granulated.v = stats_granulated_kendall_ex(x, y, group, k, A, run->tau_b, pa);
+            for (int a = 0; a < A; a++) {
+                used += isfinite(pa[a]);
+                if (isfinite(pa[a]) && c->naxes < AN_MAX_AXES) {
+                    memcpy(c->axis[c->naxes], bg->names[a], AN_AXIS_LEN);
+                    c->axis[c->naxes][AN_AXIS_LEN - 1] = 0;
+                    c->psi[c->naxes++] = pa[a];
+                }
+            }
+        }
+        free(pa);
+        c->granulated_axes = used;
+        if (isfinite(c->granulated.v) && full)
+            granulated_boot(&cd, reps, run->tau_b, s + 4, &c->granulated, &c->granulated_p);
+    }
+    /* paired comparisons (listed by the caller: jac_test_mean only), on the
+     * networks where both exist */
+    int q = 0;
+    for (int m2 = 0; j->ncmp && m2 < NMETRICS; m2++) {
+        if (!compared(m, m2, pop))
+            continue;
+        int k2 = 0;
+        for (int i = 0; i < k; i++) {
+            const netrow *t = &r[sel[i]];
+            if (!isfinite(t->metric[m2]))
+                continue;
+            x[k2] = t->metric[m], xsd[k2] = t->msd[m];
+            x2[k2] = t->metric[m2], x2sd[k2] = t->msd[m2];
+            y[k2] = t->gap, ysd[k2] = t->gap_sd;
+            cl[k2++] = t->cluster;
+        }
+        if (k2 < 3)
+            continue;
+        an_cmp *cp = &run->cmp[j->cmp0 + q++];
+        snprintf(cp->data, sizeof cp->data, "%s", run->data[d0]);
+        snprintf(cp->population, sizeof cp->population, "%s", c->population);
+        snprintf(cp->a, sizeof cp->a, "%s", metrics[m].name);
+        snprintf(cp->b, sizeof cp->b, "%s", metrics[m2].name);
+        cp->n = k2;
+        corr_data c2 = {.x = x, .x2 = x2, .y = y, .xsd = xsd, .x2sd = x2sd, .ysd = ysd, .n = k2,
+                        .bx = w->bx, .bx2 = w->bx2, .by = w->by, .blx = w->blx, .rx = w->rx,
+                        .rx2 = w->rx2, .ry = w->ry, .z = w->z, .xg = w->xg, .x2g = w->x2g,
+                        .gcnt = w->gcnt};
+        corr_stat(f_spearman_diff, &c2, cl, reps, s + 100 + m2, &cp->diff, &cp->p, NULL, NULL);
+    }
+}
+
+typedef struct corr_worker {
+    corr_run *run;
+    corr_ws ws;
+} corr_worker;
+
+static void *corr_work(void *arg)
+{
+    corr_worker *wk = arg;
+    corr_run *run = wk->run;
+    for (;;) {
+        pthread_mutex_lock(&run->mu);
+        int i = run->next++;
+        pthread_mutex_unlock(&run->mu);
+        if (i >= run->njobs)
+            return NULL;
+        corr_do(run, &run->jobs[i], &wk->ws);
+    }
+}
+
+/* Run every job of run on threads workers (0: the online CPUs; at most
+ * one per job): each with its own buffers, taking the next job. */
+static int corr_run_all(corr_run *run, long n, int threads, sn_err *e)
+{
+    if (run->njobs == 0)
+        return SN_OK;
+    size_t N = n > 0 ? (size_t)n : 1;
+    int maxc = 1, A = 1;
+    int *sz = calloc(N, sizeof(int));
+    if (!sz)
+        return err_set(e, SN_ENOMEM, "out of memory");
+    for (long i = 0; i < n; i++)
+        if (++sz[run->r[i].cluster] > maxc)
+            maxc = sz[run->r[i].cluster];
+    free(sz);
+    for (int i = 0; i < run->njobs; i++)
+        if (run->blk[run->jobs[i].blk].A > A)
+            A = run->blk[run->jobs[i].blk].A;
+    if (threads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (int)c : 1;
+    }
+    if (threads > run->njobs)
+        threads = run->njobs;
+    corr_worker *wk = calloc(threads, sizeof *wk);
+    pthread_t *tid = calloc(threads, sizeof *tid);
+    int nw = 0, rc = SN_OK;
+    if (!wk || !tid)
+        rc = err_set(e, SN_ENOMEM, "out of memory");
+    /* as many workers as get buffers (one at least) */
+    for (; !rc && nw < threads; nw++) {
+        wk[nw].run = run;
+        if (corr_ws_alloc(&wk[nw].ws, N, N * (size_t)maxc, A))
+            break;
+    }
+    if (!rc && nw == 0)
+        rc = err_set(e, SN_ENOMEM, "out of memory for the bootstrap of %ld networks", n);
+    if (!rc) {
+        pthread_mutex_init(&run->mu, NULL);
+        run->next = 0;
+        int started = 1;
+        for (int t = 1; t < nw; t++, started++)
+            if (pthread_create(&tid[t], NULL, corr_work, &wk[t]))
+                break;
+        corr_work(&wk[0]);
+        for (int t = 1; t < started; t++)
+            pthread_join(tid[t], NULL);
+        pthread_mutex_destroy(&run->mu);
+    }
+    for (int t = 0; t < nw; t++)
+        corr_ws_free(&wk[t].ws);
+    free(wk), free(tid);
+    return rc;
 }
 
 int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_cmp **cmp_out,
@@ -1078,33 +1340,13 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
         free(ck);
     }
 
-    an_corr *res = NULL;
-    an_cmp *cmp = NULL;
-    int nres = 0, ncmp = 0;
-    size_t N = n > 0 ? (size_t)n : 1;
-    int *sel = malloc(sizeof(int) * N), *cl = malloc(sizeof(int) * N);
-    double *x = malloc(sizeof(double) * N), *x2 = malloc(sizeof(double) * N);
-    double *xsd = malloc(sizeof(double) * N), *x2sd = malloc(sizeof(double) * N);
-    double *y = malloc(sizeof(double) * N), *ysd = malloc(sizeof(double) * N);
-    /* scratch for resamples: clusters may be drawn more than once, so a
-     * resample holds up to (clusters) x (largest cluster) items */
-    int maxc = 1;
-    {
-        int *sz = calloc(N, sizeof(int));
-        for (long i = 0; sz && i < n; i++)
-            if (++sz[r[i].cluster] > maxc)
-                maxc = sz[r[i].cluster];
-        free(sz);
-    }
-    size_t SC = N * (size_t)maxc;
-    double *bx = malloc(sizeof(double) * SC), *bx2 = malloc(sizeof(double) * SC);
-    double *by = malloc(sizeof(double) * SC), *blx = malloc(sizeof(double) * SC);
-    double *brx = malloc(sizeof(double) * SC), *brx2 = malloc(sizeof(double) * SC);
-    double *bry = malloc(sizeof(double) * SC), *bz = malloc(sizeof(double) * 3 * SC);
-    int *xg = malloc(sizeof(int) * N), *x2g = malloc(sizeof(int) * N);
-    int *gcnt = malloc(sizeof(int) * (N + 1));
-    if (!rc && (!sel || !cl || !x || !x2 || !xsd || !x2sd || !y || !ysd || !bx || !bx2 || !by ||
-                !blx || !brx || !brx2 || !bry || !bz || !xg || !x2g || !gcnt))
+    /* the jobs, in the order (and with the seeds) of one pass over the
+     * datasets and metrics; then the workers */
+    corr_run run = {.r = r, .data = data, .reps = reps, .tau_b = o->tau_b};
+    int nres = 0, ncmp = 0, capj = 0, nblk = 0;
+    blockgroups *blk = NULL;
+    int *sel = malloc(sizeof(int) * (n > 0 ? (size_t)n : 1));
+    if (!rc && !sel)
         rc = err_set(e, SN_ENOMEM, "out of memory");
     for (long d0 = 0; !rc && d0 < n;) {
         long d1 = d0;
@@ -1115,154 +1357,78 @@ int an_correlations(sqlite3 *db, const an_opts *o, an_corr **out, int *nout, an_
             noisy |= r[i].noise > 0;
         /* the granulated groups of the dataset's networks, once (parsing
          * every config per metric cost minutes at 100,000 runs) */
-        int nd = (int)(d1 - d0);
-        int *gall = NULL, *vall = NULL, A = 0;
-        char names[64][AN_AXIS_LEN];
-        for (int i = 0; i < nd; i++)
-            sel[i] = (int)(d0 + i);
-        if ((rc = make_groups(r, sel, nd, &gall, &vall, &A, names, e)))
-            break;
-        int *gscr = malloc(sizeof(int) * 2 * (size_t)(nd > 0 ? nd : 1));
-        int *group = malloc(sizeof(int) * (size_t)(A > 0 ? A : 1) * (nd > 0 ? nd : 1));
-        int *vsub = malloc(sizeof(int) * (size_t)(A > 0 ? A : 1) * (nd > 0 ? nd : 1));
-        if (!gscr || !group || !vsub) {
-            free(gall), free(vall), free(gscr), free(group), free(vsub);
+        blockgroups *bq = realloc(blk, sizeof *blk * (nblk + 1));
+        if (!bq) {
             rc = err_set(e, SN_ENOMEM, "out of memory for groups");
             break;
         }
+        blk = bq;
+        blockgroups *bg = &blk[nblk++];
+        memset(bg, 0, sizeof *bg);
+        bg->nd = (int)(d1 - d0);
+        for (int i = 0; i < bg->nd; i++)
+            sel[i] = (int)(d0 + i);
+        if ((rc = make_groups(r, sel, bg->nd, &bg->gall, &bg->vall, &bg->A, bg->names, e)))
+            break;
         /* population 1: true-label networks (the claim's); population 0, only
          * when some network had label noise: all of them */
-        for (int pm = 0; !rc && pm < 2 * NMETRICS; pm++) {
+        for (int pm = 0; pm < 2 * NMETRICS; pm++) {
             int m = pm / 2, pop = pm % 2;
             if (pop == 0 && !noisy)
                 continue;
             if (pop == 1 && metrics[m].role == M_NOISE)
                 continue;
-            int k = 0;
-            for (long i = d0; i < d1; i++)
-                if (isfinite(r[i].metric[m]) && isfinite(r[i].gap) && (pop == 0 || r[i].noise == 0))
-                    sel[k++] = (int)i;
+            int k = select_rows(r, d0, d1, m, pop, sel);
             if (k < 3)
                 continue;
-            int allpos = 1;
-            for (int i = 0; i < k; i++) {
-                const netrow *w = &r[sel[i]];
-                x[i] = w->metric[m], xsd[i] = w->msd[m];
-                y[i] = w->gap, ysd[i] = w->gap_sd;
-                cl[i] = w->cluster;
-                allpos &= x[i] > 0;
-            }
-            for (int a = 0; a < A; a++)
-                for (int i = 0; i < k; i++) {
-                    group[(size_t)a * k + i] = gall[(size_t)a * nd + (sel[i] - d0)];
-                    vsub[(size_t)a * k + i] = vall[(size_t)a * nd + (sel[i] - d0)];
-                }
-            drop_uniform(group, vsub, A, k, nd, gscr);
-            an_corr *c;
-            if (push_corr(&res, &nres, &c)) {
-                rc = err_set(e, SN_ENOMEM, "out of memory");
-                break;
-            }
-            snprintf(c->data, sizeof c->data, "%s", data[d0]);
-            snprintf(c->metric, sizeof c->metric, "%s", metrics[m].name);
-            snprintf(c->population, sizeof c->population, "%s", pop ? "true-labels" : "all");
-            c->n = k;
-            c->clusters = count_distinct(cl, k, (int *)bx);
-            corr_data cd = {.x = x, .y = y, .xsd = xsd, .ysd = ysd, .group = group, .n = k,
-                            .A = A, .bx = bx, .by = by, .blx = blx, .bx2 = bx2, .rx = brx,
-                            .rx2 = brx2, .ry = bry, .z = bz, .xg = xg, .gcnt = gcnt};
-            uint64_t s = seed ^ ((uint64_t)nres * 0x9e3779b97f4a7c15ULL);
-            /* every metric gets Spearman's interval (the claims' statistic);
-             * Pearson, Kendall and the granulated coefficient get intervals
-             * for the Jacobians, point estimates for the others (each
-             * interval re-sorts every resample: at 100,000 networks they are
-             * the whole cost) */
-            int full = metrics[m].role == M_SENS;
-            c->pearson_log.v = c->pearson_log.lo = c->pearson_log.hi = NAN;
-            if (allpos)
-                corr_stat(f_pearson_log, &cd, cl, full ? reps : 0, s + 1, &c->pearson_log, NULL,
-                          NULL, NULL);
-            corr_stat(f_spearman, &cd, cl, reps, s + 2, &c->spearman, &c->spearman_p, &c->sp90_lo,
-                      &c->sp90_hi);
-            corr_stat(f_kendall, &cd, cl, full ? reps : 0, s + 3, &c->kendall, NULL, NULL, NULL);
-            c->granulated.v = c->granulated.lo = c->granulated.hi = c->granulated_p = NAN;
-            if (A > 0) {
-                double *pa = malloc(sizeof(double) * A);
-                int used = 0;
-                if (pa) {
-                    c->granulated_tau_b = o->tau_b;
-                    c->granulated.v = stats_granulated_kendall_ex(x, y, group, k, A, o->tau_b, pa);
-                    for (int a = 0; a < A; a++) {
-                        used += isfinite(pa[a]);
-                        if (isfinite(pa[a]) && c->naxes < AN_MAX_AXES) {
-                            memcpy(c->axis[c->naxes], names[a], AN_AXIS_LEN);
-                            c->axis[c->naxes][AN_AXIS_LEN - 1] = 0;
-                            c->psi[c->naxes++] = pa[a];
-                        }
-                    }
-                }
-                free(pa);
-                c->granulated_axes = used;
-                if (isfinite(c->granulated.v) && full)
-                    granulated_boot(&cd, reps, o->tau_b, s + 4, &c->granulated,
-                                    &c->granulated_p);
-            }
-            if (strcmp(metrics[m].name, "jac_test_mean"))
-                continue;
-            /* paired comparisons: the softmax Jacobian against every baseline
-             * and the normalised transitions, on the networks where both exist */
-            for (int m2 = 0; !rc && m2 < NMETRICS; m2++) {
-                int r2 = metrics[m2].role;
-                if (m2 == m || r2 == M_SENS || r2 == M_TRANS || (pop == 1 && r2 == M_NOISE))
-                    continue;
-                int k2 = 0;
-                for (int i = 0; i < k; i++) {
-                    const netrow *w = &r[sel[i]];
-                    if (!isfinite(w->metric[m2]))
-                        continue;
-                    x[k2] = w->metric[m], xsd[k2] = w->msd[m];
-                    x2[k2] = w->metric[m2], x2sd[k2] = w->msd[m2];
-                    y[k2] = w->gap, ysd[k2] = w->gap_sd;
-                    cl[k2++] = w->cluster;
-                }
-                if (k2 < 3)
-                    continue;
-                an_cmp *q = realloc(cmp, sizeof *cmp * (ncmp + 1));
+            if (run.njobs == capj) {
+                capj = capj ? 2 * capj : 64;
+                corr_job *q = realloc(run.jobs, sizeof *q * capj);
                 if (!q) {
                     rc = err_set(e, SN_ENOMEM, "out of memory");
                     break;
                 }
-                cmp = q;
-                an_cmp *cp = &cmp[ncmp++];
-                memset(cp, 0, sizeof *cp);
-                snprintf(cp->data, sizeof cp->data, "%s", data[d0]);
-                snprintf(cp->population, sizeof cp->population, "%s", c->population);
-                snprintf(cp->a, sizeof cp->a, "%s", metrics[m].name);
-                snprintf(cp->b, sizeof cp->b, "%s", metrics[m2].name);
-                cp->n = k2;
-                corr_data c2 = {.x = x, .x2 = x2, .y = y, .xsd = xsd, .x2sd = x2sd, .ysd = ysd,
-                                .n = k2, .bx = bx, .bx2 = bx2, .by = by, .blx = blx,
-                                .rx = brx, .rx2 = brx2, .ry = bry, .z = bz, .xg = xg,
-                                .x2g = x2g, .gcnt = gcnt};
-                corr_stat(f_spearman_diff, &c2, cl, reps, s + 100 + m2, &cp->diff, &cp->p, NULL,
-                          NULL);
+                run.jobs = q;
             }
+            corr_job *j = &run.jobs[run.njobs++];
+            *j = (corr_job){.d0 = d0, .d1 = d1, .m = m, .pop = pop, .res = nres++, .cmp0 = ncmp,
+                            .blk = nblk - 1};
+            j->s = seed ^ ((uint64_t)nres * 0x9e3779b97f4a7c15ULL);
+            if (!strcmp(metrics[m].name, "jac_test_mean"))
+                for (int m2 = 0; m2 < NMETRICS; m2++) {
+                    if (!compared(m, m2, pop))
+                        continue;
+                    int k2 = 0;
+                    for (int i = 0; i < k; i++)
+                        k2 += isfinite(r[sel[i]].metric[m2]) != 0;
+                    if (k2 >= 3)
+                        j->ncmp++;
+                }
+            ncmp += j->ncmp;
         }
-        free(gall), free(vall), free(gscr), free(group), free(vsub);
         d0 = d1;
     }
+    free(sel);
+    run.blk = blk;
+    run.res = calloc(nres > 0 ? nres : 1, sizeof *run.res);
+    run.cmp = calloc(ncmp > 0 ? ncmp : 1, sizeof *run.cmp);
+    if (!rc && (!run.res || !run.cmp))
+        rc = err_set(e, SN_ENOMEM, "out of memory");
+    if (!rc)
+        rc = corr_run_all(&run, n, o->threads, e);
+    for (int b = 0; b < nblk; b++)
+        free(blk[b].gall), free(blk[b].vall);
+    free(blk), free(run.jobs);
     for (long i = 0; i < n; i++)
         free(r[i].cfg);
-    free(r), free(data), free(sel), free(cl), free(x), free(x2), free(xsd), free(x2sd), free(y),
-        free(ysd), free(bx), free(bx2), free(by), free(blx), free(brx), free(brx2), free(bry),
-        free(bz), free(xg), free(x2g), free(gcnt);
+    free(r), free(data);
     if (rc) {
-        free(res), free(cmp);
+        free(run.res), free(run.cmp);
         return rc;
     }
-    *out = res;
+    *out = run.res;
     *nout = nres;
-    *cmp_out = cmp;
+    *cmp_out = run.cmp;
     *ncmp_out = ncmp;
     return SN_OK;
 }

@@ -113,6 +113,8 @@ typedef struct an_opts {
     int reps;
     uint64_t seed;
     int tau_b;
+    int threads;  /* workers for the correlations' bootstrap; 0 = the online CPUs. The
+                     numbers do not depend on it (each correlation has its own seed) */
 } an_opts;
 
 /* Correlations of every metric present in db with the gap, per dataset and

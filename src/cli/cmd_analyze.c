@@ -27,6 +27,8 @@ static void usage(FILE *f)
 "  --json               one JSON object on stdout (default when not a terminal)\n"
 "  --bootstrap N        bootstrap resamples for the intervals [1000]\n"
 "  --seed S             bootstrap seed [1]\n"
+"  --threads N          worker threads for the bootstrap, 0 = all cores [0] (the\n"
+"                       numbers do not depend on it)\n"
 "  --tau-b              granulated Kendall with tau-b inside each group (groups\n"
 "                       where one side all ties are skipped) instead of Jiang et\n"
 "                       al.'s tau-a over all pairs (ties 0, every group kept)\n"
@@ -334,16 +336,18 @@ int cmd_analyze(int argc, char **argv)
 {
     static const struct option lo[] = {{"json", 0, 0, 'J'}, {"bootstrap", 1, 0, 'b'},
                                        {"seed", 1, 0, 's'}, {"tau-b", 0, 0, 'B'},
+                                       {"threads", 1, 0, 'T'},
                                        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int json = 0, c;
     long reps = 1000;
     uint64_t seed = 1;
-    int tau_b = 0;
+    int tau_b = 0, threads = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'J': json = 1; break;
         case 'B': tau_b = 1; break;
+        case 'T': threads = (int)parse_long("--threads", optarg, 0, 1024); break;
         case 'b': reps = parse_long("--bootstrap", optarg, 0, 1000000); break;
         case 's': seed = parse_u64("--seed", optarg); break;
         case 'h': usage(stdout); return 0;
@@ -357,7 +361,7 @@ int cmd_analyze(int argc, char **argv)
     an_db *d;
     an_claim *cl;
     int ncl, n = argc - optind;
-    an_opts o = {(int)reps, seed, tau_b};
+    an_opts o = {(int)reps, seed, tau_b, threads};
     analysis_load_all(argv + optind, n, &o, &d, &cl, &ncl);
     if (json)
         print_json(analysis_json(d, n, cl, ncl));

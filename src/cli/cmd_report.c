@@ -38,6 +38,8 @@ static void usage(FILE *f)
 "                       analyze --help)\n"
 "  --bootstrap N        bootstrap resamples for the intervals [1000]\n"
 "  --seed S             bootstrap seed [1]\n"
+"  --threads N          worker threads for the bootstrap, 0 = all cores [0] (the\n"
+"                       numbers do not depend on it)\n"
 "  --title T            page title [Sensitivity and generalization]\n"
 "  -q, --quiet          print only where the report is\n"
 "  -h, --help           this help\n");
@@ -69,12 +71,13 @@ int cmd_report(int argc, char **argv)
                                        {"bootstrap", 1, 0, 'b'}, {"seed", 1, 0, 's'},
                                        {"title", 1, 0, 't'}, {"quiet", 0, 0, 'q'},
                                        {"all-networks", 0, 0, 'A'}, {"tau-b", 0, 0, 'B'},
+                                       {"threads", 1, 0, 'T'},
                                        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *dir = NULL, *slice = NULL, *title = "Sensitivity and generalization";
     figure_opts fo = {0};
     long reps = 1000;
     uint64_t seed = 1;
-    int quiet = 0, tau_b = 0, c;
+    int quiet = 0, tau_b = 0, threads = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
         switch (c) {
@@ -82,6 +85,7 @@ int cmd_report(int argc, char **argv)
         case 'S': slice = optarg; break;
         case 'A': fo.all_networks = 1; break;
         case 'B': tau_b = 1; break;
+        case 'T': threads = (int)parse_long("--threads", optarg, 0, 1024); break;
         case 'b': reps = parse_long("--bootstrap", optarg, 0, 1000000); break;
         case 's': seed = parse_u64("--seed", optarg); break;
         case 't': title = optarg; break;
@@ -105,7 +109,7 @@ int cmd_report(int argc, char **argv)
     an_db *d;
     an_claim *cl;
     int ncl;
-    an_opts ao = {(int)reps, seed, tau_b};
+    an_opts ao = {(int)reps, seed, tau_b, threads};
     analysis_load_all(paths, nd, &ao, &d, &cl, &ncl);
     mkdir_p(dir);
 
