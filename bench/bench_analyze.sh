@@ -17,12 +17,17 @@
 # t ~ N^b between sizes, and, for an N that did not finish, an extrapolation
 # from the two largest finished sizes.
 #
+# BENCH_ANALYZE_THREADS (default 1) is passed as --threads: with 1 the CPU
+# seconds are the work and scale with N and R; with 0 (all cores) compare the
+# wall seconds (the numbers are the same either way).
+#
 # Environment: SENSI (the binary; default ./sensi, built with `make all` if
 # missing), BENCH_ANALYZE_N, BENCH_ANALYZE_REPS, BENCH_ANALYZE_TIMEOUT,
+# BENCH_ANALYZE_THREADS,
 # PYTHON (default /usr/bin/python3). Databases are kept in bench/out/analyze/
 # (regenerated when gen_runs.py is newer); results in
 # bench/out/analyze/results.jsonl and a table on stdout. Times are CPU seconds
-# (user + sys, of the single-threaded analyze; less sensitive than wall time to
+# (user + sys, of analyze on BENCH_ANALYZE_THREADS threads; less sensitive than wall time to
 # other work on a shared machine), wall seconds beside them; estimates,
 # exponents and extrapolations use the CPU seconds.
 set -e
@@ -31,6 +36,7 @@ PY=${PYTHON:-/usr/bin/python3}
 NS=${BENCH_ANALYZE_N:-"1000 10000 100000"}
 REPS=${BENCH_ANALYZE_REPS:-"0 100 300 1000"}
 TMO=${BENCH_ANALYZE_TIMEOUT:-600}
+THR=${BENCH_ANALYZE_THREADS:-1}
 OUT=bench/out/analyze
 mkdir -p "$OUT"
 if [ -z "$SENSI" ]; then
@@ -41,7 +47,7 @@ fi
 RES=$OUT/results.jsonl
 : >"$RES"
 load() { cut -d' ' -f1 /proc/loadavg; }
-echo "bench_analyze: $SENSI, N = $NS, bootstrap = $REPS, timeout ${TMO}s, load $(load), $(nproc) cores"
+echo "bench_analyze: $SENSI, N = $NS, bootstrap = $REPS, --threads $THR, timeout ${TMO}s, load $(load), $(nproc) cores"
 
 # the schema: a 2-run sweep (seconds) into a template database
 TPL=$OUT/template.db
@@ -86,7 +92,7 @@ for n in $NS; do
         t0=$(now)
         rc=0
         /usr/bin/time -f "%U %S" -o "$OUT/cpu-$n-$r" timeout "$TMO" "$SENSI" analyze "$db" --json \
-            --bootstrap "$r" >/dev/null 2>"$OUT/err-$n-$r" || rc=$?
+            --bootstrap "$r" --threads "$THR" >/dev/null 2>"$OUT/err-$n-$r" || rc=$?
         s=$(printf "%.2f" "$(echo "$(now) - $t0" | bc)")
         cpu=$(tail -1 "$OUT/cpu-$n-$r" | awk '{printf "%.2f", $1 + $2}')
         if [ $rc -eq 124 ]; then
@@ -99,7 +105,7 @@ for n in $NS; do
             exit 1
         fi
         echo "N=$n bootstrap $r: $s s wall, $cpu s CPU (load $l0 -> $(load))"
-        echo "{\"n\": $n, \"fit\": $fit, \"reps\": $r, \"seconds\": $s, \"cpu_s\": $cpu, \"load\": [$l0, $(load)]}" >>"$RES"
+        echo "{\"n\": $n, \"fit\": $fit, \"reps\": $r, \"threads\": $THR, \"seconds\": $s, \"cpu_s\": $cpu, \"load\": [$l0, $(load)]}" >>"$RES"
         r1=$r2 c1=$c2 r2=$r c2=$cpu
     done
 done

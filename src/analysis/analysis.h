@@ -275,6 +275,7 @@ typedef enum { CLAIM_HELD, CLAIM_NOT_HELD, CLAIM_INCONCLUSIVE, CLAIM_NO_DATA } a
 const char *an_verdict_name(an_verdict v);  /* "held", "not held", "inconclusive", "no data" */
 
 typedef struct an_claim {
+    char id[48];           /* stable id (registry.h), ":<dataset>" for per-dataset claims */
     char figure[32];       /* figure it belongs to (figures.h names) */
     char claim[200];       /* what the paper claimed */
     char rule[200];        /* the rule it is judged by (declared in docs/analysis.md) */

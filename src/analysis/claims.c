@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry.h"
 #include "stats.h"
 
 int an_pick_source(const char *const *spec, const char *const *path, const long *count, int n,
@@ -39,6 +40,30 @@ const char *an_verdict_name(an_verdict v)
 
 
 /* ---- the claims ---- */
+
+static an_claim *new_claim(an_claim **c, int *n, const char *figure, const char *claim,
+                           const char *rule);
+
+/* A claim of the registry (registry.c): its id (":<dataset>" added for a
+ * per-dataset one), figure, text and rule; NULL when out of memory or the
+ * id is not registered (a defect: an_claims then fails). */
+static an_claim *reg_claim(an_claim **c, int *n, const char *id, const char *dataset)
+{
+    const an_claim_def *d = an_claim_def_of(id);
+    if (!d)
+        return NULL;
+    char text[200];
+    if (d->per_dataset)
+        snprintf(text, sizeof text, d->text, dataset ? dataset : "");
+    else
+        snprintf(text, sizeof text, "%s", d->text);
+    an_claim *x = new_claim(c, n, d->figure, text, d->rule);
+    if (x && d->per_dataset && dataset)
+        snprintf(x->id, sizeof x->id, "%s:%s", d->id, dataset);
+    else if (x)
+        snprintf(x->id, sizeof x->id, "%s", d->id);
+    return x;
+}
 
 static an_claim *new_claim(an_claim **c, int *n, const char *figure, const char *claim,
                            const char *rule)
@@ -173,15 +198,19 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
         free(c), free(specs), free(paths), free(cnt);                    \
         return err_set(e, SN_ENOMEM, "out of memory for claims");        \
     }
+#define NEWID(id, dataset)                                                           \
+    if (!(x = reg_claim(&c, &nc, id, dataset))) {                                    \
+        int known_ = an_claim_def_of(id) != NULL;                                    \
+        free(c), free(specs), free(paths), free(cnt);                                \
+        return known_ ? err_set(e, SN_ENOMEM, "out of memory for claims")            \
+                      : err_set(e, SN_EARG, "claim %s is not in the registry", id);  \
+    }
 
     /* 4.1 on and off the data manifold */
     const an_db *om;
-    PICK(om, "onoff-", d_->mf.n_data > 0 && d_->mf.n_null > 0 ? d_->mf.n_data : 0);
-    NEW("onoff-manifold",
-        "Networks are least sensitive at their training points: along ellipses through training "
-        "points the Jacobian norm dips at the points",
-        "median over trajectories of log(||J|| at the anchors / halfway between) minus the same "
-        "on random ellipses (the null): held when its interval and the data's own lie below 0");
+    PICK(om, an_figure("onoff-manifold")->prefix,
+         d_->mf.n_data > 0 && d_->mf.n_null > 0 ? d_->mf.n_data : 0);
+    NEWID("dip", NULL);
     if (om) {
         const an_manifold *m = &om->mf;
         population(x, m->n_data, "data-ellipse trajectories", om);
@@ -207,16 +236,9 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
         APPEND(x, "no profiles of data and random ellipses on fit networks: run "
                   "studies/onoff-manifold.json");
     }
-    static const char *const offwhat[2] = {"Jacobian norm", "number of transitions"};
+    static const char *const offid[2] = {"off-jacobian", "off-transitions"};
     for (int w = 0; w < 2; w++) {
-        char text[200];
-        snprintf(text, sizeof text,
-                 "Networks are most sensitive off the data manifold: the %s is higher along "
-                 "ellipses through random points than through training points",
-                 offwhat[w]);
-        NEW("onoff-manifold", text,
-            "log of the ratio of medians over trajectories, random / data ellipses: held when "
-            "its interval lies above 0, not held when below");
+        NEWID(offid[w], NULL);
         if (!om) {
             APPEND(x, "no data and random ellipses on fit networks: run "
                       "studies/onoff-manifold.json");
@@ -243,35 +265,27 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
      * the answer, so the two are never pooled: docs/analysis.md) */
     static const struct {
         an_factor f;
-        const char *subset, *study, *text;
+        const char *subset, *id;
     } fclaim[] = {
-        {FACTOR_LABELS, "", "factor-labels",
-         "True vs random labels: the network trained on true labels has the lower Jacobian norm"},
-        {FACTOR_AUGMENT, "", "factor-augment",
-         "Augmentation vs none: the augmented network has the lower Jacobian norm"},
-        {FACTOR_ACTIVATION, "default", "factor-activation",
-         "ReLU vs HardSigmoid, each at its default init (the paper's): the ReLU network has the "
-         "lower Jacobian norm"},
-        {FACTOR_ACTIVATION, "gain-matched", "factor-activation",
-         "ReLU vs HardSigmoid, gain-matched init (the same forward gain): the ReLU network has "
-         "the lower Jacobian norm"},
-        {FACTOR_OPTIMIZER, "", "factor-optimizer",
-         "Momentum vs L-BFGS: the momentum network has the lower Jacobian norm"},
+        {FACTOR_LABELS, "", "factor-labels"},
+        {FACTOR_AUGMENT, "", "factor-augment"},
+        {FACTOR_ACTIVATION, "default", "factor-activation-default"},
+        {FACTOR_ACTIVATION, "gain-matched", "factor-activation-gain-matched"},
+        {FACTOR_OPTIMIZER, "", "factor-optimizer"},
     };
     for (size_t q = 0; q < sizeof fclaim / sizeof *fclaim; q++) {
         an_factor f = fclaim[q].f;
         const char *sub = fclaim[q].subset;
-        NEW(fclaim[q].study, fclaim[q].text,
-            "fraction of pairs in which the paper's better level has the lower Jacobian (ties "
-            "1/2), interval over configs: held above 1/2, not held (a reversal) below");
+        NEWID(fclaim[q].id, NULL);
+        const an_figure_def *fg = an_figure(x->figure);
         const an_db *fd;
-        PICK(fd, fclaim[q].study,
+        PICK(fd, fg->prefix,
              find_pf(d_, f, sub, "jac_test_mean") ? find_pf(d_, f, sub, "jac_test_mean")->pairs
                                                   : 0);
         const an_pairfrac *pf = fd ? find_pf(fd, f, sub, "jac_test_mean") : NULL;
         if (!pf) {
             APPEND(x, "no pairs of fit networks differing in this factor%s%s: run studies/%s.json",
-                   *sub ? " at init " : "", sub, fclaim[q].study);
+                   *sub ? " at init " : "", sub, fg->study);
             continue;
         }
         char what[64];
@@ -293,18 +307,14 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
     /* 4.4 correlation with the gap, per dataset */
     static const char *const datasets[4] = {"mnist", "fashion-mnist", "cifar10", "cifar100"};
     for (int d = 0; d < 4; d++) {
-        char text[200];
         const an_db *src;
-        PICK(src, "gap-", find_corr(d_, datasets[d], "jac_test_mean", "true-labels")
-                              ? find_corr(d_, datasets[d], "jac_test_mean", "true-labels")->n
-                              : 0);
+        PICK(src, an_figure("jacobian-gap")->prefix,
+             find_corr(d_, datasets[d], "jac_test_mean", "true-labels")
+                 ? find_corr(d_, datasets[d], "jac_test_mean", "true-labels")->n
+                 : 0);
         if (!src && d >= 2)
             continue; /* CIFAR is optional on machines without its files */
-        snprintf(text, sizeof text, "%s: the Jacobian norm correlates with the generalization gap",
-                 datasets[d]);
-        NEW("jacobian-gap", text,
-            "Spearman over true-label fit networks, interval over configs and test-set noise: "
-            "held above 0, not held below");
+        NEWID("jacobian-gap", datasets[d]);
         if (!src) {
             APPEND(x, "no fit true-label networks with Jacobian norms: run studies/gap-%s.json",
                    d == 0 ? "mnist" : "fashion");
@@ -341,13 +351,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
             APPEND(x, "; %s", x->baseline);
         x->verdict = interval_verdict(cj->spearman.lo, cj->spearman.hi, 0);
 
-        snprintf(text, sizeof text,
-                 "%s: the Jacobian norm predicts the gap better than the best label-free or "
-                 "training baseline",
-                 datasets[d]);
-        NEW("baselines-gap", text,
-            "Spearman of the Jacobian minus |Spearman| of the baseline with the largest, on the "
-            "same networks and resamples: held above 0, not held below");
+        NEWID("jacobian-beats-baselines", datasets[d]);
         if (bc) {
             population(x, bc->n, "true-label fit networks", src);
             set_value(x, "difference of Spearman", bc->diff, bc->p);
@@ -365,19 +369,14 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
          * given (spec "labelnoise-..."), else the database with the most
          * fit networks with noise among them */
         const an_db *nsrc;
-        PICK(nsrc, "labelnoise-", find_corr(d_, datasets[d], "jac_test_mean", "all")
-                                      ? find_corr(d_, datasets[d], "jac_test_mean", "all")->n
-                                      : 0);
+        PICK(nsrc, an_claim_def_of("labelnoise-gap")->prefix,
+             find_corr(d_, datasets[d], "jac_test_mean", "all")
+                 ? find_corr(d_, datasets[d], "jac_test_mean", "all")->n
+                 : 0);
         const an_corr *all = nsrc ? find_corr(nsrc, datasets[d], "jac_test_mean", "all") : NULL;
         if (all) {
             const an_corr *tl = find_corr(nsrc, datasets[d], "jac_test_mean", "true-labels");
-            snprintf(text, sizeof text,
-                     "%s, label noise mixed in: the Jacobian norm follows the gap across noise "
-                     "levels (not the paper's claim)",
-                     datasets[d]);
-            NEW("jacobian-gap", text,
-                "Spearman over all fit networks, label noise included: held above 0, not held "
-                "below; the noise fraction's own Spearman is the baseline");
+            NEWID("labelnoise-gap", datasets[d]);
             population(x, all->n, "fit networks (some with label noise)", nsrc);
             set_value(x, "Spearman", all->spearman, all->spearman_p);
             const an_corr *nz = find_corr(nsrc, datasets[d], "random_labels", "all");
@@ -402,12 +401,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
             if (q && (!ct || q->n > ct->n))
                 ct = q;
         }
-        snprintf(text, sizeof text,
-                 "%s: the number of transitions does not correlate with the gap", datasets[d]);
-        NEW("transitions-gap", text,
-            "equivalence: Spearman of transitions per neuron and kink; held when its 90% "
-            "interval lies inside (-0.3, 0.3), not held when the 95% interval lies outside "
-            "[-0.3, 0.3]");
+        NEWID("transitions-uncorrelated", datasets[d]);
         if (!ct) {
             APPEND(x, "no transitions measured on fit true-label networks of %s", datasets[d]);
         } else {
@@ -433,12 +427,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
             else
                 x->verdict = CLAIM_INCONCLUSIVE;
         }
-        snprintf(text, sizeof text,
-                 "%s: the Jacobian norm predicts the gap better than the number of transitions",
-                 datasets[d]);
-        NEW("transitions-gap", text,
-            "Spearman of the Jacobian minus |Spearman| of transitions per neuron and kink, same "
-            "networks and resamples: held above 0, not held below");
+        NEWID("jacobian-beats-transitions", datasets[d]);
         const an_cmp *tc = ct ? find_cmp(src, datasets[d], "true-labels", "jac_test_mean",
                                          ct->metric)
                               : NULL;
@@ -455,10 +444,8 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
 
     /* 4.5 per point */
     const an_db *bp;
-    PICK(bp, "per-point", d_->pts.networks);
-    NEW("per-point", "Per point, a large Jacobian norm flags misclassified test points",
-        "AUC of ||J||_F for misclassification per fit network, interval over its points: held "
-        "when every network's lies above 0.5, not held when every one lies below");
+    PICK(bp, an_figure("per-point")->prefix, d_->pts.networks);
+    NEWID("per-point-auc", NULL);
     long worst = -1;
     if (bp) {
         const an_points *pt = &bp->pts;
@@ -483,9 +470,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
                      : below == pt->networks ? CLAIM_NOT_HELD
                                              : CLAIM_INCONCLUSIVE;
 
-        NEW("per-point", "Per point, high-Jacobian test points are mostly misclassified",
-            "misclassification rate in the top decile of ||J||_F, pooled over the networks: "
-            "held when its Wilson interval lies above 1/2, not held when below");
+        NEWID("per-point-top-decile", NULL);
         population(x, pt->top_n, "top-decile points", bp);
         an_interval tv = {pt->top_n ? (double)pt->top_wrong / pt->top_n : NAN, NAN, NAN};
         stats_wilson(pt->top_wrong, pt->top_n, 0.95, &tv.lo, &tv.hi);
@@ -497,12 +482,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
             APPEND(x, " %ld/%ld", pt->net[i].top_wrong, pt->net[i].top_n);
         x->verdict = interval_verdict(tv.lo, tv.hi, 0.5);
 
-        NEW("per-point",
-            "Per point, the Jacobian norm flags misclassified points better than the network's "
-            "own confidence",
-            "AUC of ||J||_F minus the AUC of the best of max-softmax, entropy and margin, per "
-            "network on the same resamples: held when every network's lies above 0, not held "
-            "when every one lies below");
+        NEWID("per-point-beats-confidence", NULL);
         population(x, pt->networks, "fit networks with per-point rows", bp);
         int ab = 0, be = 0;
         double pd = 0;
@@ -532,11 +512,8 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
 
     /* 4.6 bounds: the functional form and where the points fall */
     const an_db *xb;
-    PICK(xb, "xent-bounds", d_->pts.networks);
-    NEW("xent-bounds",
-        "||J_y|| follows e^-l (1 - e^-l) (the functional form of the cross-entropy bounds)",
-        "Pearson of log ||J_y|| with log(e^-l (1 - e^-l)) per network, Fisher interval: held "
-        "when every network's lies above 0.9, not held when some network's lies below");
+    PICK(xb, an_figure("xent-bounds")->prefix, d_->pts.networks);
+    NEWID("bounds-form", NULL);
     if (xb) {
         const an_points *pt = &xb->pts;
         population(x, pt->networks, "fit networks with per-point rows", xb);
@@ -557,11 +534,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
     } else {
         APPEND(x, "no per-point rows of fit networks: run studies/xent-bounds.json");
     }
-    NEW("xent-bounds",
-        "||J_y|| lies between sqrt(nM/(n-1)) e^-l (1-e^-l) and sqrt(2M) e^-l (1-e^-l) (derived "
-        "assuming orthogonal logit gradients of equal norm)",
-        "the fraction of points inside the band: held when its Wilson interval lies above 0.9, "
-        "not held when below");
+    NEWID("bounds-band", NULL);
     if (xb) {
         const an_points *pt = &xb->pts;
         population(x, pt->ratio_n, "test points", xb);
@@ -577,6 +550,7 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
         APPEND(x, "no per-point rows of fit networks: run studies/xent-bounds.json");
     }
 #undef NEW
+#undef NEWID
     /* Holm over the claims with a p-value */
     double *pv = malloc(sizeof(double) * (nc > 0 ? nc : 1));
     if (!pv) {

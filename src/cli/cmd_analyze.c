@@ -190,6 +190,7 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
         cJSON_AddStringToObject(x, "figure", cl[i].figure);
         cJSON_AddStringToObject(x, "claim", cl[i].claim);
         cJSON_AddStringToObject(x, "rule", cl[i].rule);
+        cJSON_AddStringToObject(x, "id", cl[i].id);
         cJSON_AddStringToObject(x, "population", cl[i].population);
         cJSON_AddNumberToObject(x, "n", (double)cl[i].n);
         cJSON_AddStringToObject(x, "effect", cl[i].effect);

@@ -45,6 +45,7 @@
 
 #include "../core/fileio.h"
 #include "../analysis/analysis.h"
+#include "../analysis/registry.h"
 #include "../analysis/stats.h"
 
 #define MAX_POINTS 20000 /* per-point figures: rows drawn at most */
@@ -2151,21 +2152,26 @@ static int fig_baselines(ctx *c, figure *f)
 
 /* ---- all figures ---- */
 
-enum { F_ONOFF, F_SLICE, F_LABELS, F_AUGMENT, F_ACT, F_OPT, F_JAC, F_TRANS, F_POINT, F_XENT,
-       F_BASE, F_COUNT };
-
-static const char *const fig_names[F_COUNT] = {
-    "onoff-manifold", "region-slice", "factor-labels", "factor-augment", "factor-activation",
-    "factor-optimizer", "jacobian-gap", "transitions-gap", "per-point", "xent-bounds",
-    "baselines-gap"};
-static const char *const fig_titles[F_COUNT] = {
-    "Jacobian norm and transition density along trajectories",
-    "Activation regions on a 2-D slice through three training points",
-    "True vs random labels", "Augmentation vs none", "ReLU vs HardSigmoid",
-    "Mini-batch momentum vs full-batch L-BFGS", "Jacobian norm vs generalization gap",
-    "Transitions per hidden neuron vs generalization gap",
-    "Per-point Jacobian norm vs cross-entropy", "Cross-entropy bounds",
-    "Parameter count and training loss vs generalization gap"};
+/* The drawing function of each figure of the registry (src/analysis/
+ * registry.c: names, titles, order), by name. */
+typedef enum { D_ONOFF, D_SLICE, D_FACTOR, D_JAC, D_TRANS, D_POINT, D_XENT, D_BASE } draw_kind;
+static const struct {
+    const char *name;
+    draw_kind kind;
+    an_factor factor; /* D_FACTOR */
+} drawers[] = {
+    {"onoff-manifold", D_ONOFF, 0},
+    {"region-slice", D_SLICE, 0},
+    {"factor-labels", D_FACTOR, FACTOR_LABELS},
+    {"factor-augment", D_FACTOR, FACTOR_AUGMENT},
+    {"factor-activation", D_FACTOR, FACTOR_ACTIVATION},
+    {"factor-optimizer", D_FACTOR, FACTOR_OPTIMIZER},
+    {"jacobian-gap", D_JAC, 0},
+    {"transitions-gap", D_TRANS, 0},
+    {"per-point", D_POINT, 0},
+    {"xent-bounds", D_XENT, 0},
+    {"baselines-gap", D_BASE, 0},
+};
 
 /* The file name of path (after the last '/') through safe_copy; strip: without
  * a trailing ".db". "db<i+1>" when nothing is left. */
@@ -2215,8 +2221,9 @@ int figures_draw_ex(struct sqlite3 *const *dbs, const char *const *names, int nd
         return err_set(e, SN_EIO, "cannot write figures to %s: not a directory", outdir);
     if (access(outdir, W_OK | X_OK))
         return err_set(e, SN_EIO, "cannot write figures to %s: %s", outdir, strerror(errno));
-    int nd1 = ndb ? ndb : 1;
-    figure *figs = calloc(F_COUNT, sizeof *figs);
+    int nd1 = ndb ? ndb : 1, nreg;
+    const an_figure_def *reg = an_figures(&nreg);
+    figure *figs = calloc(nreg, sizeof *figs);
     char(*label)[48] = calloc(nd1, sizeof *label);
     char(*file)[64] = calloc(nd1, sizeof *file);
     const char **spec = calloc(nd1, sizeof *spec);
@@ -2239,22 +2246,26 @@ int figures_draw_ex(struct sqlite3 *const *dbs, const char *const *names, int nd
                 break;
             }
     ctx c = {dbs, names, ndb, label, file, spec, proto, o && o->all_networks, outdir, e, ""};
-    for (int i = 0; i < F_COUNT && !rc; i++) {
+    for (int i = 0; i < nreg && !rc; i++) {
         figure *f = &figs[i];
-        snprintf(f->name, sizeof f->name, "%s", fig_names[i]);
-        snprintf(f->title, sizeof f->title, "%s", fig_titles[i]);
-        switch (i) {
-        case F_ONOFF: rc = fig_onoff(&c, f); break;
-        case F_SLICE: rc = fig_slice(&c, f, slice_png); break;
-        case F_LABELS: rc = fig_factor(&c, f, FACTOR_LABELS); break;
-        case F_AUGMENT: rc = fig_factor(&c, f, FACTOR_AUGMENT); break;
-        case F_ACT: rc = fig_factor(&c, f, FACTOR_ACTIVATION); break;
-        case F_OPT: rc = fig_factor(&c, f, FACTOR_OPTIMIZER); break;
-        case F_JAC: rc = fig_jacobian_gap(&c, f); break;
-        case F_TRANS: rc = fig_transitions_gap(&c, f); break;
-        case F_POINT: rc = fig_per_point(&c, f); break;
-        case F_XENT: rc = fig_xent(&c, f); break;
-        case F_BASE: rc = fig_baselines(&c, f); break;
+        snprintf(f->name, sizeof f->name, "%s", reg[i].name);
+        snprintf(f->title, sizeof f->title, "%s", reg[i].title);
+        size_t k = 0;
+        while (k < sizeof drawers / sizeof drawers[0] && strcmp(drawers[k].name, reg[i].name))
+            k++;
+        if (k == sizeof drawers / sizeof drawers[0]) {
+            rc = err_set(e, SN_EARG, "figures_draw: no drawing for figure %s", reg[i].name);
+            break;
+        }
+        switch (drawers[k].kind) {
+        case D_ONOFF: rc = fig_onoff(&c, f); break;
+        case D_SLICE: rc = fig_slice(&c, f, slice_png); break;
+        case D_FACTOR: rc = fig_factor(&c, f, drawers[k].factor); break;
+        case D_JAC: rc = fig_jacobian_gap(&c, f); break;
+        case D_TRANS: rc = fig_transitions_gap(&c, f); break;
+        case D_POINT: rc = fig_per_point(&c, f); break;
+        case D_XENT: rc = fig_xent(&c, f); break;
+        case D_BASE: rc = fig_baselines(&c, f); break;
         }
         if (!rc && !f->ok && !f->why[0])
             why(f, "no data");
@@ -2267,6 +2278,6 @@ int figures_draw_ex(struct sqlite3 *const *dbs, const char *const *names, int nd
         return rc;
     }
     *out = figs;
-    *nfig = F_COUNT;
+    *nfig = nreg;
     return SN_OK;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "../core/blas.h"
+#include "../analysis/registry.h"
 #include "../study/store.h"
 
 static void esc(FILE *f, const char *s)
@@ -31,39 +32,8 @@ static void esc(FILE *f, const char *s)
 
 static const char *fig_caption(const char *name)
 {
-    static const struct {
-        const char *name, *text;
-    } caps[] = {
-        {"onoff-manifold", "Softmax-Jacobian norm and transition density along closed "
-                           "trajectories: ellipses through three training points of different "
-                           "classes (anchors at u = 0, 1/3, 2/3) and of one class, ellipses "
-                           "through random points with the data's statistics, and loops of "
-                           "horizontal translations. The paper (Fig. 2): sensitivity is lowest at "
-                           "the training points and highest off the data manifold."},
-        {"region-slice", "Activation regions of a deep ReLU network in the plane through three "
-                         "training points; each colour is one linear region, boundaries dark, "
-                         "anchors marked. The paper (Fig. 3): regions are smaller near the data."},
-        {"factor-labels", "Pairs of networks that differ only in true vs random training labels."},
-        {"factor-augment", "Pairs of networks that differ only in data augmentation (kept where "
-                           "augmentation raised test accuracy)."},
-        {"factor-activation", "Pairs of networks that differ only in the activation (ReLU vs "
-                              "HardSigmoid)."},
-        {"factor-optimizer", "Pairs of networks that differ only in the optimizer (mini-batch "
-                             "momentum vs full-batch L-BFGS)."},
-        {"jacobian-gap", "Mean test-point Jacobian norm vs the generalization gap (train minus "
-                         "test accuracy) over networks at 100% training accuracy, per dataset. "
-                         "The paper (Fig. 5): they correlate."},
-        {"transitions-gap", "Transitions per trajectory vs the generalization gap. The paper: "
-                            "transitions track the gap less well than the Jacobian norm."},
-        {"per-point", "Per test point: Jacobian norm vs cross-entropy loss, by correctness. The "
-                      "paper (Fig. 6): high-sensitivity points are mostly misclassified."},
-        {"xent-bounds", "||J_y|| against the loss with the cross-entropy bounds (STUDY.md 4.6)."},
-        {"baselines-gap", "Plain baselines: parameter count and final training loss vs the gap."},
-    };
-    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
-        if (!strcmp(caps[i].name, name))
-            return caps[i].text;
-    return "";
+    const an_figure_def *d = an_figure(name);
+    return d ? d->caption : "";
 }
 
 static const char *verdict_class(an_verdict v)
