@@ -101,7 +101,9 @@ static inline void fuzz_read_db(const char *in, const uint8_t *data, size_t size
 
     an_db d;
     sn_err e4 = {0};
-    an_opts opt = {.reps = FUZZ_REPS, .seed = 1, .tau_b = (int)(size & 1)};
+    /* one thread: the fuzzer runs one input at a time (test_analysis checks
+     * that any number of threads gives the same numbers) */
+    an_opts opt = {.reps = FUZZ_REPS, .seed = 1, .tau_b = (int)(size & 1), .threads = 1};
     int loaded = an_db_load(store_db(s), in, &opt, &d, &e4) == SN_OK;
     FUZZ_NOTE("opened: spec '%s', %ld runs (%ld fit, %ld outside), %ld rows; analysis %s%s%s",
               sp.name, have_counts ? c.total : -1L, have_counts ? c.fit : -1L,
