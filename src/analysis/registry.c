@@ -12,8 +12,10 @@ static const an_figure_def figures[] = {
      "Softmax-Jacobian norm and transition density along closed trajectories: ellipses through "
      "three training points of different classes (anchors at u = 0, 1/3, 2/3) and of one class, "
      "ellipses through random points with the data's statistics, and loops of horizontal "
-     "translations. The paper (Fig. 2): sensitivity is lowest at the training points and highest "
-     "off the data manifold.",
+     "translations. Transition density is per unit of the loop parameter u (each loop's count "
+     "spread over u in [0, 1)), not per unit length in input space: the loops differ in length, "
+     "and the off-manifold claim compares transitions per unit length. The paper (Fig. 2): "
+     "sensitivity is lowest at the training points and highest off the data manifold.",
      "onoff-manifold", "onoff-"},
     {"region-slice", "Activation regions on a 2-D slice through three training points",
      "Activation regions of a deep ReLU network in the plane through three training points; "
@@ -54,6 +56,11 @@ static const an_figure_def figures[] = {
      "gap-"},
 };
 
+/* the rule of the five factor-pair claims */
+#define FACTOR_RULE                                                                          \
+    "fraction of pairs in which the paper's better level has the lower Jacobian (ties 1/2), " \
+    "interval over configs: held above 1/2, not held (a reversal) below"
+
 static const an_claim_def claims[] = {
     {"dip", "onoff-manifold", "4.1", 0,
      "Networks are least sensitive at their training points: along ellipses through training "
@@ -66,32 +73,28 @@ static const an_claim_def claims[] = {
      "log of the ratio of medians over trajectories, random / data ellipses: held when its "
      "interval lies above 0, not held when below", NULL},
     {"off-transitions", "onoff-manifold", "4.1", 0,
-     "Networks are most sensitive off the data manifold: the number of transitions is higher "
-     "along ellipses through random points than through training points",
-     "log of the ratio of medians over trajectories, random / data ellipses: held when its "
-     "interval lies above 0, not held when below", NULL},
+     "Networks are most sensitive off the data manifold: the density of transitions (per unit "
+     "length of trajectory) is higher along ellipses through random points than through "
+     "training points",
+     "log of the ratio of medians of transitions per unit length, random / data ellipses: held "
+     "when its interval lies above 0, not held when below; no lengths: inconclusive", NULL},
     {"factor-labels", "factor-labels", "4.3", 0,
      "True vs random labels: the network trained on true labels has the lower Jacobian norm",
-     "fraction of pairs in which the paper's better level has the lower Jacobian (ties 1/2), "
-     "interval over configs: held above 1/2, not held (a reversal) below", NULL},
+     FACTOR_RULE, NULL},
     {"factor-augment", "factor-augment", "4.3", 0,
      "Augmentation vs none: the augmented network has the lower Jacobian norm",
-     "fraction of pairs in which the paper's better level has the lower Jacobian (ties 1/2), "
-     "interval over configs: held above 1/2, not held (a reversal) below", NULL},
+     FACTOR_RULE, NULL},
     {"factor-activation-default", "factor-activation", "4.3", 0,
      "ReLU vs HardSigmoid, each at its default init (the paper's): the ReLU network has the "
      "lower Jacobian norm",
-     "fraction of pairs in which the paper's better level has the lower Jacobian (ties 1/2), "
-     "interval over configs: held above 1/2, not held (a reversal) below", NULL},
+     FACTOR_RULE, NULL},
     {"factor-activation-gain-matched", "factor-activation", "4.3", 0,
      "ReLU vs HardSigmoid, gain-matched init (the same forward gain): the ReLU network has the "
      "lower Jacobian norm",
-     "fraction of pairs in which the paper's better level has the lower Jacobian (ties 1/2), "
-     "interval over configs: held above 1/2, not held (a reversal) below", NULL},
+     FACTOR_RULE, NULL},
     {"factor-optimizer", "factor-optimizer", "4.3", 0,
      "Momentum vs L-BFGS: the momentum network has the lower Jacobian norm",
-     "fraction of pairs in which the paper's better level has the lower Jacobian (ties 1/2), "
-     "interval over configs: held above 1/2, not held (a reversal) below", NULL},
+     FACTOR_RULE, NULL},
     {"jacobian-gap", "jacobian-gap", "4.4", 1,
      "%s: the Jacobian norm correlates with the generalization gap",
      "Spearman over true-label fit networks, interval over configs and test-set noise: held "
