@@ -24,8 +24,11 @@ Jacobian summaries (loosely correlated with the gap), baselines, fit_step,
 n_params (exact for the architecture), train_loss and trans_ellipse_diff
 (NULL for tanh networks, as without tanh_code). A fraction of the fit runs
 get 2 trajectories rows of kind ellipse-diff (their mean is the run's
-trans_ellipse_diff), a few of them with 24-bin profiles, and a few runs get
-per-point rows on the test split.
+trans_ellipse_diff; when the template's trajectories table has a length
+column, schema version 4, a length around 45, the perimeter of an ellipse
+through three Fashion-MNIST training images at unit preprocessing), a few
+of them with 24-bin profiles, and a few runs get per-point rows on the test
+split.
 
 Debian python3 only (sqlite3, json, random, hashlib); one transaction,
 executemany.
@@ -133,7 +136,9 @@ def main():
         "order by type = 'index', rowid")]
     meta = dict(tpl.execute("select key, value from meta"))
     cols = [r[1] for r in tpl.execute("pragma table_info(runs)")]
+    tcols = [r[1] for r in tpl.execute("pragma table_info(trajectories)")]
     tpl.close()
+    has_len = "length" in tcols
     if "schema_version" not in meta or not schema:
         sys.exit("gen_runs: %s is not a sensi results database" % a.template)
 
@@ -253,9 +258,12 @@ def main():
                         pj = json.dumps([round(jac * (0.6 if b % 8 == 0 else 1.0) *
                                                math.exp(rnd.gauss(0, 0.2)), 6)
                                          for b in range(24)], separators=(",", ":"))
-                    trajs.append((run, "ellipse-diff", i, "train:%d;%d;%d" % (
+                    row = (run, "ellipse-diff", i, "train:%d;%d;%d" % (
                         rnd.randrange(ntrain), rnd.randrange(ntrain), rnd.randrange(ntrain)),
-                        "exact", tr, tr, tr, None, tr * 2e-5, pj, pt))
+                        "exact", tr, tr, tr, None, tr * 2e-5, pj, pt)
+                    if has_len:
+                        row += (round(rnd.lognormvariate(math.log(45), 0.08), 6),)
+                    trajs.append(row)
                 lam = sum(t) / 2
             else:
                 lam = float(round(lam))
@@ -264,7 +272,11 @@ def main():
 
     q = "insert into runs(%s) values (%s)" % (",".join(cols), ",".join("?" * len(cols)))
     db.executemany(q, rows)
-    db.executemany("insert into trajectories values (?,?,?,?,?,?,?,?,?,?,?,?)", trajs)
+    tnames = ["run_id", "kind", "i", "anchors", "method", "transitions", "regions", "samples",
+              "curvature", "seconds", "profile_jac", "profile_trans"] + (["length"] if has_len
+                                                                            else [])
+    db.executemany("insert into trajectories (%s) values (%s)" % (
+        ",".join(tnames), ",".join("?" * len(tnames))), trajs)
 
     # per-point rows for a few fit runs, spread over the ids
     step = max(1, len(fit_ids) // max(1, a.point_runs))

@@ -8,7 +8,8 @@
 # exists); refusals with exit 2 and one line: another spec (nothing added),
 # a missing or non-sensi file (no database created), an unknown status; a
 # read-only database (as user nobody via setpriv when run as root) refused
-# before training, the file unchanged. Each check prints "ok NAME" or
+# before training, the file unchanged; a version-3 database (no trajectory
+# length) read by runs and analyze but refused by sweep and merge, unchanged. Each check prints "ok NAME" or
 # "FAIL NAME: why"; exit 1 on any failure.
 SENSI=${1:-./sensi}
 cd "$(dirname "$0")/.." || exit 2
@@ -107,10 +108,38 @@ printf 'not a database at all, not even close...................................
 expect_fail merge-junk-input "junk.db" $SENSI merge "$T/new.db" "$T/p1.db" "$T/junk.db"
 ls "$T" | grep -q '^new.db' && bad merge-junk-no-out "$(ls "$T" | grep new.db)" || ok merge-junk-no-out
 # a damaged database (fuzz_store's reproducer: its index disagrees with its
-# table, and merge reported 5 runs added while 4 were stored) is refused whole
+# table, and merge reported 5 runs added while 4 were stored) is refused whole.
+# The reproducer is a version-3 file, which merge refuses before looking
+# further: given the length column and version 4 here, it reaches the check
 cp tests/fuzz/crashes/store-merge-damaged.db "$T/damaged.db"
+python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute("alter table trajectories add column length real"); d.execute("update meta set value = 4 where key = ?", ("schema_version",)); d.commit()' "$T/damaged.db"
 expect_fail merge-damaged "is damaged" $SENSI merge "$T/dmg-m.db" "$T/damaged.db"
 ls "$T" | grep -q '^dmg-m.db' && bad merge-damaged-no-out "$(ls "$T" | grep dmg-m)" || ok merge-damaged-no-out
+# schema version 3 (trajectories without length): read by runs and analyze,
+# never written: a sweep into it, a merge from it and a merge into it are
+# refused with one line each, and the file stays byte for byte
+cp "$T/full.db" "$T/v3.db"
+python3 tests/sweep_check.py v3 "$T/v3.db" || bad v3-make "sweep_check.py v3 failed"
+sum0=$(cksum <"$T/v3.db")
+expect_fail sweep-v3 "schema version 3 (its trajectories have no length)" \
+    $SENSI sweep "$T/spec.json" --db "$T/v3.db" -q
+grep -q "new --db" "$T/err" && ok sweep-v3-says-what-to-do || bad sweep-v3-says-what-to-do "$(cat "$T/err")"
+expect_fail merge-v3-input "schema version 3" $SENSI merge "$T/v3m.db" "$T/p1.db" "$T/v3.db"
+ls "$T" | grep -q '^v3m.db' && bad merge-v3-no-out "$(ls "$T" | grep v3m)" || ok merge-v3-no-out
+expect_fail merge-v3-output "schema version 3" $SENSI merge "$T/v3.db" "$T/p1.db"
+[ "$(cksum <"$T/v3.db")" = "$sum0" ] && ok v3-unchanged || bad v3-unchanged "v3.db was modified"
+$SENSI runs "$T/v3.db" --json >"$T/out" 2>"$T/err" && [ "$(wc -l <"$T/out")" = 4 ] \
+    && ok runs-v3 || bad runs-v3 "$(cat "$T/err" "$T/out")"
+$SENSI analyze "$T/v3.db" --json --bootstrap 20 --threads 1 >"$T/out" 2>"$T/err" \
+    || bad analyze-v3 "exit $?: $(cat "$T/err")"
+pycheck analyze-v3 'j["databases"][0]["manifold"]["has_length"] is False and j["databases"][0]["runs"] == 4'
+$SENSI analyze "$T/full.db" --json --bootstrap 20 --threads 1 >"$T/out" 2>"$T/err" \
+    || bad analyze-v4 "exit $?: $(cat "$T/err")"
+pycheck analyze-v4 'j["databases"][0]["manifold"]["has_length"] is True'
+n=$(python3 tests/sweep_check.py get "$T/full.db" "select count(*) || '/' || sum(length > 1 and length < 1000) from trajectories")
+[ "$n" = 8/8 ] && ok sweep-lengths || bad sweep-lengths "trajectories / with a length in (1, 1000): $n"
+[ "$(cksum <"$T/v3.db")" = "$sum0" ] && ok v3-unchanged-after-reading || bad v3-unchanged-after-reading "v3.db was modified"
+
 # inputs another user owns in a folder we may not write: read, never written
 mkdir -p "$T/ro" && cp "$T/p1.db" "$T/p2.db" "$T/ro/" && chmod 444 "$T/ro/"*.db && chmod 555 "$T/ro"
 chmod 755 "$T"

@@ -167,6 +167,9 @@ for tr in c.execute("select * from trajectories where run_id = ?", (rid,)):
     assert x["anchors"] == tr["anchors"], (x["anchors"], tr["anchors"])
     assert int(x["transitions"]) == tr["transitions"], (tr["kind"], x["transitions"], tr["transitions"])
     assert int(x["regions"]) == tr["regions"]
+    # the length the sweep stored is the one `sensi transitions` computes (%.10g in the CSV)
+    assert tr["length"] > 0 and abs(float(x["length"]) - tr["length"]) <= 1e-9 * tr["length"], \
+        (tr["kind"], x["length"], tr["length"])
 pts = c.execute("select count(*), sum(correct) from points where run_id = ? and split = 'test'", (rid,)).fetchone()
 assert pts[0] == 200 and abs(pts[1] / 200 - j["accuracy"]) < 1e-12, pts
 PY

@@ -1,7 +1,8 @@
 #!/bin/sh
 # e2e_transitions.sh SENSI: end-to-end tests of `sensi transitions` on
 # Fashion-MNIST: sampled and exact counts for every trajectory kind, exact >=
-# sampled, CSV and profile outputs, and the error exits.
+# sampled, CSV and profile outputs, trajectory lengths (an ellipse's against
+# its perimeter computed from the training images), and the error exits.
 # Each check prints "ok NAME" or "FAIL NAME: why"; exit 1 on any failure.
 SENSI=${1:-./sensi}
 cd "$(dirname "$0")/.." || exit 2
@@ -31,6 +32,33 @@ for a, b in zip(s, x):
     assert ts <= tx and ts >= 0.95 * tx, (ts, tx)
 PY
     then ok "exact-ge-sampled-$kind"; else bad "exact-ge-sampled-$kind" "$(paste -d' ' "$T/s.csv" "$T/x.csv")"; fi
+    # lengths: the JSON's per-kind mean is the CSV's; an ellipse through training
+    # images has the perimeter computed here from the images (unit preprocessing,
+    # periodic trapezoid rule on |z'(t)|, 4096 points)
+    if python3 - "$T/x.csv" "$T/out" "$kind" <<'PY'
+import csv, gzip, json, math, struct, sys
+x = list(csv.DictReader(open(sys.argv[1]))); j = json.load(open(sys.argv[2]))["per_kind"][sys.argv[3]]
+L = [float(r["length"]) for r in x]
+assert all(v > 0 for v in L), L
+assert abs(j["mean_length"] - sum(L) / 3) <= 1e-6 * j["mean_length"], (j, L)
+d = sum(int(r["transitions"]) / v for r, v in zip(x, L)) / 3
+assert abs(j["mean_transitions_per_length"] - d) <= 1e-6 * d, (j, d)
+if sys.argv[3].startswith("ellipse-") and sys.argv[3] != "ellipse-random":
+    f = gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+    _, n, h, w = struct.unpack(">4I", f.read(16)); data = f.read()
+    def img(i): return [v / 255.0 for v in data[i * h * w:(i + 1) * h * w]]
+    for r, v in zip(x, L):
+        p, q, s = (img(int(k)) for k in r["anchors"][len("train:"):].split(";"))
+        a = [(2 * pi - qi - si) / 3 for pi, qi, si in zip(p, q, s)]
+        b = [(qi - si) / math.sqrt(3) for qi, si in zip(q, s)]
+        aa = sum(t * t for t in a); bb = sum(t * t for t in b); ab = sum(t * u for t, u in zip(a, b))
+        N = 4096
+        per = sum(math.sqrt(max(0.0, aa * math.sin(t) ** 2 + bb * math.cos(t) ** 2
+                                - 2 * ab * math.sin(t) * math.cos(t)))
+                  for t in (2 * math.pi * k / N for k in range(N))) * 2 * math.pi / N
+        assert abs(per - v) <= 1e-6 * per, (r["anchors"], per, v)
+PY
+    then ok "length-$kind"; else bad "length-$kind" "$(cat "$T/x.csv")"; fi
 done
 echo "measured: width 64 depth 3, translate: sampled(20000) $(json "$T/s.json" mean_transitions), exact $(json "$T/out" mean_transitions)"
 

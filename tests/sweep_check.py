@@ -6,6 +6,13 @@
                                                    trajectories
   python3 tests/sweep_check.py flags DB ID        `sensi train` options reproducing run ID
   python3 tests/sweep_check.py get DB SQL         print the one value SQL selects
+  python3 tests/sweep_check.py v3 DB              rewrite DB (schema version 4) as a
+                                                   version-3 database: no
+                                                   trajectories.length, meta version 3
+                                                   (what sensi wrote before lengths)
+
+`same` compares every column both files have, trajectories.length included
+(a deterministic function of the anchors).
 """
 import sqlite3
 import sys
@@ -57,11 +64,24 @@ def flags(db, run_id):
     print(" ".join(out))
 
 
+def v3(db):
+    c = sqlite3.connect(db, isolation_level=None)
+    c.execute("pragma journal_mode = delete")
+    ver = c.execute("select value from meta where key = 'schema_version'").fetchone()[0]
+    if ver != "4":
+        sys.exit(f"{db}: schema version {ver}, expected 4")
+    c.execute("alter table trajectories drop column length")
+    c.execute("update meta set value = '3' where key = 'schema_version'")
+    c.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "same":
         same(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "flags":
         flags(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "v3":
+        v3(sys.argv[2])
     elif sys.argv[1] == "get":
         r = sqlite3.connect(sys.argv[2]).execute(sys.argv[3]).fetchone()
         print("" if r is None else r[0])

@@ -602,6 +602,7 @@ static void test_onoff(void **state)
         snprintf(x->method, sizeof x->method, "exact");
         x->transitions = 10 * (t + 1);
         x->curvature = NAN;
+        x->length = t == 0 ? 4 : t == 1 ? 5 : 0; /* 0: no length (a point, not a loop) */
         x->nbins = 12;
         x->prof_jac = calloc(12, sizeof(double));
         x->prof_trans = calloc(12, sizeof(double));
@@ -637,7 +638,17 @@ static void test_onoff(void **state)
     assert_true(fabs(o[0].dip.v - log(0.2)) < 1e-12);
     assert_true(fabs(o[0].jac_med.v - 4.5) < 1e-12); /* trajectory means 3 and 6 */
     assert_int_equal(o[1].n_dip, 0);
+    /* per unit length: 10 / 4 and 20 / 5; lengths 4 and 5; the translation
+     * loop's length 0 is no length */
+    assert_int_equal(o[0].n_len, 2);
+    assert_true(fabs(o[0].len_med.v - 4.5) < 1e-12);
+    assert_true(fabs(o[0].per_len_med.v - 3.25) < 1e-12);
+    assert_true(o[0].per_len_med.lo <= 3.25 && o[0].per_len_med.hi >= 3.25);
+    assert_int_equal(o[1].n_len, 0);
+    assert_true(isnan(o[1].per_len_med.v));
+    assert_int_equal(mf.has_length, 1);
     assert_int_equal(mf.n_null, 0); /* no random ellipses: no test against the null */
+    assert_true(isnan(mf.off_trans_len.v));
     free(o);
     store_close(s);
 }
@@ -837,10 +848,13 @@ static void test_factor_init_split(void **state)
     store_close(s);
 }
 
-/* profiles of nb = 12 bins: anchors at 0, 4, 8, midpoints at 2, 6, 10 */
+/* profiles of nb = 12 bins: anchors at 0, 4, 8, midpoints at 2, 6, 10.
+ * Transitions per unit length (density) data_dens or null_dens plus
+ * 0..6 (the same offsets for the data and the random ellipses), on loops of length data_len or null_len times 1, 1.1, 1.2 or 1.3
+ * (NAN: no length); the count is the density times the length, rounded. */
 static traj_row *trajs(int ndata, int nnull, double data_anchor, double data_mid, double null_anchor,
-                       double null_mid, double data_level, double null_level, long data_trans,
-                       long null_trans, int seed)
+                       double null_mid, double data_level, double null_level, double data_dens,
+                       double null_dens, double data_len, double null_len, int seed)
 {
     traj_row *t = calloc(ndata + nnull, sizeof *t);
     for (int k = 0; k < ndata + nnull; k++) {
@@ -850,7 +864,10 @@ static traj_row *trajs(int ndata, int nnull, double data_anchor, double data_mid
         x->i = null ? k - ndata : k;
         snprintf(x->method, sizeof x->method, "exact");
         double jitter = 1 + 0.05 * ((k * 7 + seed * 3) % 5);
-        x->transitions = (null ? null_trans : data_trans) + (k * 5 + seed) % 7;
+        double len = (null ? null_len : data_len) * (1 + 0.1 * ((k * 3 + seed) % 4));
+        double dens = (null ? null_dens : data_dens) + (x->i * 5 + seed) % 7;
+        x->length = len;
+        x->transitions = lround(dens * (isnan(len) ? 1 : len));
         x->curvature = NAN;
         x->nbins = 12;
         x->prof_jac = calloc(12, sizeof(double));
@@ -866,27 +883,82 @@ static traj_row *trajs(int ndata, int nnull, double data_anchor, double data_mid
     return t;
 }
 
-/* On and off the manifold. held: the data ellipses dip at their anchors, the
- * random ones do not, and random ellipses have the larger Jacobian and more
- * transitions. "dip no larger than the null's": both dip alike, random
- * ellipses have the smaller Jacobian and fewer transitions (not held).
- * reversed: the data ellipses peak at the anchors (not held). */
+static int cmp_dbl(const void *p, const void *q)
+{
+    double a = *(const double *)p, b = *(const double *)q;
+    return (a > b) - (a < b);
+}
+
+/* the median of v (n, sorted here; type 7) */
+static double median_of(double *v, int n)
+{
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* On and off the manifold, 4 networks with 4 data and 4 random ellipses
+ * each. v 0 (held): the data ellipses dip at their anchors, the random ones
+ * do not, and random ellipses have the larger Jacobian and the higher
+ * density of transitions on loops of equal length. v 1 ("dip no larger
+ * than the null's"): both dip alike, random ellipses have the smaller
+ * Jacobian and the lower density (not held). v 2 (reversed): the data
+ * ellipses peak at the anchors (not held). The off-transitions claim is
+ * judged per unit length; raw counts grow with a loop's length:
+ * v 3: random ellipses 4 times longer with half the density: more raw
+ * transitions (raw ratio about 2, interval above 0), per length not held;
+ * v 4: 4 times longer at equal density: raw ratio about 4, per length
+ * inconclusive; v 5: v 0's data in a version-3 database (no length
+ * column): inconclusive, "schema version 3" in the text; v 6: no lengths
+ * stored (NULL): inconclusive. The per-length and raw statistics are
+ * checked against medians computed here from the rows. */
 static void test_manifold_rules(void **state)
 {
     (void)state;
-    for (int v = 0; v < 3; v++) {
+    /* data_dens, null_dens, data_len, null_len per variant */
+    static const double tr[7][4] = {{50, 200, 1, 1},  {200, 50, 1, 1},    {50, 200, 1, 1},
+                                    {50, 25, 10, 40}, {50, 50, 10, 40},   {50, 200, 1, 1},
+                                    {50, 200, NAN, NAN}};
+    for (int v = 0; v < 7; v++) {
         char name[32];
         snprintf(name, sizeof name, "manifold%d.db", v);
         store *s = open_db(name);
         run_config c;
+        double dd[16], dn[16], rd[16], rn[16]; /* per length and raw: data, null */
+        int nd = 0, nn = 0;
         for (int r = 0; r < 4; r++) {
             cfg(&c, 3, 32 + r, "relu", "momentum", 0, 4, 1000);
-            traj_row *t = v == 0   ? trajs(4, 4, 0.5, 1.0, 1.0, 1.0, 1.0, 3.0, 50, 200, r)
-                          : v == 1 ? trajs(4, 4, 0.5, 1.0, 0.5, 1.0, 3.0, 1.0, 200, 50, r)
-                                   : trajs(4, 4, 2.0, 1.0, 1.0, 1.0, 1.0, 3.0, 50, 200, r);
+            traj_row *t = v == 1 ? trajs(4, 4, 0.5, 1.0, 0.5, 1.0, 3.0, 1.0, tr[v][0], tr[v][1],
+                                         tr[v][2], tr[v][3], r)
+                          : v == 2 ? trajs(4, 4, 2.0, 1.0, 1.0, 1.0, 1.0, 3.0, tr[v][0],
+                                           tr[v][1], tr[v][2], tr[v][3], r)
+                                   : trajs(4, 4, 0.5, 1.0, 1.0, 1.0, 1.0, 3.0, tr[v][0],
+                                           tr[v][1], tr[v][2], tr[v][3], r);
+            for (int k = 0; k < 8; k++) {
+                double raw = (double)t[k].transitions, pl = raw / t[k].length;
+                if (k < 4)
+                    rd[nd] = raw, dd[nd++] = pl;
+                else
+                    rn[nn] = raw, dn[nn++] = pl;
+            }
             runspec q = {.id = r, .gap = 0.1, .test_acc = 0.9, .jac = 1, .entropy = NAN,
                          .trans = NAN, .ntraj = 8, .traj = t};
             add_run(s, &c, &q);
+        }
+        double want_len = log(median_of(dn, 16) / median_of(dd, 16));
+        double want_raw = log(median_of(rn, 16) / median_of(rd, 16));
+        if (v == 5) { /* a version-3 database: no length column */
+            char path[300];
+            snprintf(path, sizeof path, "%s/%s", g_dir, name);
+            store_close(s);
+            sqlite3 *db;
+            assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+            assert_int_equal(sqlite3_exec(db, "alter table trajectories drop column length; "
+                                              "update meta set value = '3' where key = "
+                                              "'schema_version'", NULL, NULL, NULL), SQLITE_OK);
+            sqlite3_close(db);
+            sn_err e = {0};
+            assert_int_equal(store_open(path, NULL, &s, &e), SN_OK);
+            assert_int_equal(store_schema_version(s), 3);
         }
         an_db d;
         an_claim *cl;
@@ -896,11 +968,26 @@ static void test_manifold_rules(void **state)
         assert_int_equal(d.mf.n_null, 16);
         const an_claim *dip = claim_of(cl, n, "least sensitive at their training points");
         const an_claim *oj = claim_of(cl, n, "the Jacobian norm is higher along ellipses");
-        const an_claim *ot = claim_of(cl, n, "the number of transitions is higher");
+        const an_claim *ot = claim_of(cl, n, "the density of transitions (per unit length");
+        /* the raw ratio is always computed and shown beside the verdict */
+        assert_true(fabs(d.mf.off_trans.v - want_raw) < 1e-12);
+        assert_non_null(strstr(ot->measured, "raw counts: log(random / data)"));
+        assert_non_null(strstr(ot->baseline, "raw transitions per trajectory"));
+        if (v < 5) {
+            assert_int_equal(d.mf.n_len_data, 16);
+            assert_int_equal(d.mf.n_len_null, 16);
+            if (fabs(d.mf.off_trans_len.v - want_len) > 1e-12)
+                fail_msg("v %d: per-length log ratio %.15g, by hand %.15g", v,
+                         d.mf.off_trans_len.v, want_len);
+            assert_true(d.mf.off_trans_len.lo <= want_len && want_len <= d.mf.off_trans_len.hi);
+            assert_true(ot->value.v == d.mf.off_trans_len.v);
+            assert_non_null(strstr(ot->measured, "per unit length: log(random / data)"));
+            assert_non_null(strstr(ot->measured, "median lengths"));
+        }
         if (v == 0) {
             expect(dip, CLAIM_HELD, "dip");
             expect(oj, CLAIM_HELD, "off-manifold jacobian");
-            expect(ot, CLAIM_HELD, "off-manifold transitions");
+            expect(ot, CLAIM_HELD, "off-manifold transitions per length");
             assert_true(fabs(d.mf.dip_data.v - log(0.5)) < 1e-12);
             assert_true(fabs(d.mf.dip_null.v) < 1e-12);
         } else if (v == 1) {
@@ -908,9 +995,30 @@ static void test_manifold_rules(void **state)
             expect(dip, CLAIM_INCONCLUSIVE, "dip as the null's");
             assert_true(fabs(d.mf.dip_diff.v) < 1e-12);
             expect(oj, CLAIM_NOT_HELD, "random ellipses lower");
-            expect(ot, CLAIM_NOT_HELD, "random ellipses fewer transitions");
-        } else {
+            expect(ot, CLAIM_NOT_HELD, "random ellipses lower density");
+        } else if (v == 2) {
             expect(dip, CLAIM_NOT_HELD, "peak at the anchors");
+        } else if (v == 3) {
+            /* more raw transitions only because the loops are longer */
+            assert_true(d.mf.off_trans.v > log(1.5) && d.mf.off_trans.lo > 0);
+            expect(ot, CLAIM_NOT_HELD, "longer random ellipses, lower density");
+            assert_true(d.mf.off_trans_len.hi < 0);
+        } else if (v == 4) {
+            assert_true(d.mf.off_trans.v > log(3) && d.mf.off_trans.lo > 0);
+            expect(ot, CLAIM_INCONCLUSIVE, "longer random ellipses, equal density");
+        } else {
+            /* no length: the raw ratio as in v 0, but the claim cannot be judged */
+            assert_true(d.mf.off_trans.lo > 0);
+            assert_int_equal(d.mf.n_len_data + d.mf.n_len_null, 0);
+            assert_int_equal(d.mf.has_length, v == 6);
+            expect(ot, CLAIM_INCONCLUSIVE, "length unknown");
+            assert_true(isnan(ot->value.v) && isnan(ot->p));
+            assert_non_null(strstr(ot->measured, "length is unknown"));
+            assert_non_null(strstr(ot->measured, v == 5 ? "schema version 3"
+                                                        : "no data and random ellipses with a "
+                                                          "length"));
+            assert_non_null(strstr(ot->measured, "rerun studies/onoff-manifold.json"));
+            expect(oj, CLAIM_HELD, "off-manifold jacobian without lengths");
         }
         free(cl);
         an_db_free(&d);

@@ -618,6 +618,7 @@ static void test_result_json(void **state)
     snprintf(r.traj[0].method, sizeof r.traj[0].method, "exact");
     r.traj[0].transitions = 77;
     r.traj[0].curvature = NAN;
+    r.traj[0].length = 31.415926535897931;
     r.traj[0].nbins = 2;
     r.traj[0].prof_jac = calloc(2, sizeof(double));
     r.traj[0].prof_trans = calloc(2, sizeof(double));
@@ -647,6 +648,7 @@ static void test_result_json(void **state)
     assert_int_equal(q.n_traj, 1);
     assert_string_equal(q.traj[0].anchors, "test:7");
     assert_int_equal(q.traj[0].transitions, 77);
+    assert_true(q.traj[0].length == 31.415926535897931); /* exactly, through the JSON */
     assert_int_equal(q.traj[0].nbins, 2);
     assert_true(q.traj[0].prof_jac[1] == 0.25 && q.traj[0].prof_trans[0] == 5);
     assert_int_equal(q.n_points, 2);

@@ -25,7 +25,10 @@
  *   a claim copied with the file),
  *   a failed run not retried by a sweep that started before its attempt,
  *   release and store_close, the heartbeat, merge copying no claims, and a
- *   database without the claims table (an older sensi's) getting it. */
+ *   database without the claims table (an older sensi's) getting it;
+ * - schema versions: a version-3 database (no trajectory length) read but
+ *   never written (a sweep's open and a merge refuse it, the file left byte
+ *   for byte), lengths round-tripping and merged, version 2 refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,11 +196,12 @@ static void make_result(run_result *r, long id, const char *status, int variant)
     assert_non_null(r->traj);
     double pj[4] = {1.5, 2.25, NAN, 0.1}, pt[4] = {0, 3, 1, 2};
     r->traj[0] = (traj_row){"ellipse-diff", 0, "train:12;345;6789", "exact", 40 + variant, 38,
-                            0, 2.5, 0.75, 4, dup_arr(pj, 4), dup_arr(pt, 4)};
+                            0, 2.5, 0.75, 4, dup_arr(pj, 4), dup_arr(pt, 4),
+                            37.0312500000000625 + variant};
     r->traj[1] = (traj_row){"ellipse-diff", 1, "train:1;2;3", "exact", 50, 47, 0, NAN, 0.5, 4,
-                            dup_arr(pt, 4), dup_arr(pj, 4)};
+                            dup_arr(pt, 4), dup_arr(pj, 4), NAN};
     r->traj[2] = (traj_row){"translate", 0, "test:17", "sampled", 9, 8, 100000, NAN, 0.25, 0,
-                            NULL, NULL};
+                            NULL, NULL, 1e-3};
     r->train_s = 12.5;
     r->measure_s = 3.25;
     r->wall_s = 16.0;
@@ -351,7 +355,7 @@ static void test_round_trip(void **state)
     sqlite3 *db = rdb(path);
     char sql[256];
     /* meta */
-    const char *meta[][2] = {{"schema_version", "3"}, {"spec_name", SPEC_A.name},
+    const char *meta[][2] = {{"schema_version", "4"}, {"spec_name", SPEC_A.name},
                              {"spec_hash", SPEC_A.hash}, {"spec_json", SPEC_A.json},
                              {"total_runs", "40"}};
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
@@ -503,6 +507,7 @@ static void test_round_trip(void **state)
         expect_int(st, "samples", t->samples);
         expect_real(st, "curvature", t->curvature);
         expect_real(st, "seconds", t->seconds);
+        expect_real(st, "length", t->length); /* NAN -> NULL for trajectory 1 */
         if (t->nbins) {
             expect_profile(st, "profile_jac", t->prof_jac, t->nbins);
             expect_profile(st, "profile_trans", t->prof_trans, t->nbins);
@@ -1139,8 +1144,6 @@ static void test_each_run(void **state)
     store_close(s);
 }
 
-/* ---- claims: two sweeps on one database ---------------------------------- */
-
 static void exec_raw(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
@@ -1151,6 +1154,140 @@ static void exec_raw(const char *path, const char *sql)
         fail_msg("%s: %s", sql, msg);
     sqlite3_close(db);
 }
+
+/* the bytes of a file (malloc'd), *n their number */
+static unsigned char *file_bytes(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*n > 0 ? *n : 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void expect_unchanged(const char *path, const unsigned char *b0, long n0)
+{
+    long n1;
+    unsigned char *b1 = file_bytes(path, &n1);
+    if (n1 != n0 || memcmp(b0, b1, n0))
+        fail_msg("%s was modified by a refused open", path);
+    free(b1);
+}
+
+static long long count_raw(const char *path, const char *sql);
+
+static int count_cb(void *ctx, const cJSON *row)
+{
+    (void)row;
+    ++*(long *)ctx;
+    return 0;
+}
+
+/* Schema versions. A version-3 database (from before trajectories had a
+ * length; made here from a version-4 one by dropping the column and writing
+ * 3 as its version) opens for reading: version 3, counts, rows and CSV as
+ * before, trajectories read without a length. It is never written: a
+ * sweep's open refuses it (naming the version, the missing length and what
+ * to do) and leaves it byte for byte; the reading handle refuses a run; a
+ * merge refuses it as input with nothing added and merges a version-4 shard
+ * after it, lengths included. Version 2 is refused even for reading. */
+static void test_schema_versions(void **state)
+{
+    (void)state;
+    const char *v3 = tpath("v3.db"), *v4 = tpath("v4.db"), *out = tpath("v34.db");
+    store *s = open_ok(v3, &SPEC_A);
+    assert_int_equal(store_schema_version(s), 4);
+    insert_ok(s, 1, "fit", 0);
+    insert_ok(s, 2, "not_fit", 0);
+    store_close(s);
+    exec_raw(v3, "ALTER TABLE trajectories DROP COLUMN length; "
+                 "UPDATE meta SET value = '3' WHERE key = 'schema_version'; "
+                 "PRAGMA journal_mode = delete");
+    long n0;
+    unsigned char *b0 = file_bytes(v3, &n0);
+
+    s = open_ok(v3, NULL);
+    assert_int_equal(store_schema_version(s), 3);
+    store_counts c;
+    sn_err e = {0};
+    assert_int_equal(store_count(s, &c, &e), SN_OK);
+    assert_int_equal(c.total, 2);
+    assert_int_equal(c.fit, 1);
+    long rows = 0;
+    assert_int_equal(store_each_run(s, NULL, count_cb, &rows, &e), SN_OK);
+    assert_int_equal(rows, 2);
+    FILE *f = fopen(tpath("v3.csv"), "w");
+    assert_non_null(f);
+    assert_int_equal(store_export_csv(s, NULL, f, &e), SN_OK);
+    fclose(f);
+    /* the reading handle writes nothing */
+    run_config rc;
+    char hash[17];
+    run_result r;
+    make_config(&rc, 3, hash);
+    make_result(&r, 3, "fit", 0);
+    assert_int_equal(store_insert_run(s, &rc, hash, &r, &e), SN_EFORMAT);
+    assert_non_null(strstr(e.msg, "schema version 3"));
+    run_result_free(&r);
+    store_close(s);
+    expect_unchanged(v3, b0, n0);
+
+    /* a sweep's open: refused, with why and what to do, the file untouched */
+    s = (store *)1;
+    e.msg[0] = '\0';
+    assert_int_equal(store_open(v3, &SPEC_A, &s, &e), SN_EFORMAT);
+    assert_null(s);
+    assert_non_null(strstr(e.msg, v3));
+    assert_non_null(strstr(e.msg, "schema version 3"));
+    assert_non_null(strstr(e.msg, "no length"));
+    assert_non_null(strstr(e.msg, "new --db"));
+    assert_null(strchr(e.msg, '\n'));
+    expect_unchanged(v3, b0, n0);
+
+    /* merge: a version-3 input is refused whole; a version-4 one is copied
+     * with its lengths */
+    s = open_ok(v4, &SPEC_A);
+    insert_ok(s, 5, "fit", 1);
+    store_close(s);
+    store *d = open_ok(out, &SPEC_A);
+    long added = -1;
+    assert_int_equal(store_merge(d, v3, &added, NULL, &e), SN_EFORMAT);
+    assert_int_equal(added, 0);
+    assert_non_null(strstr(e.msg, v3));
+    assert_non_null(strstr(e.msg, "schema version 3"));
+    assert_non_null(strstr(e.msg, "without length"));
+    assert_int_equal(store_merge(d, v4, &added, NULL, &e), SN_OK);
+    assert_int_equal(added, 1);
+    store_close(d);
+    expect_unchanged(v3, b0, n0);
+    assert_int_equal(count_raw(out, "SELECT count(*) FROM runs"), 1);
+    /* trajectory 0 of run 5 (variant 1): 37.03125... + 1; 1 is NULL; 2 is 1e-3 */
+    sqlite3 *db = rdb(out);
+    sqlite3_stmt *st = row_of(db, "SELECT length FROM trajectories WHERE run_id = 5 AND "
+                                  "kind = 'ellipse-diff' AND i = 0");
+    expect_real(st, "length", 37.0312500000000625 + 1);
+    sqlite3_finalize(st);
+    st = row_of(db, "SELECT length FROM trajectories WHERE run_id = 5 AND kind = 'ellipse-diff' "
+                    "AND i = 1");
+    expect_null(st, "length");
+    sqlite3_finalize(st);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM trajectories WHERE length = 1e-3"), 1);
+    sqlite3_close(db);
+
+    /* version 2: not read at all */
+    exec_raw(v3, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    assert_int_equal(store_open(v3, NULL, &s, &e), SN_EFORMAT);
+    assert_non_null(strstr(e.msg, "schema version 2"));
+    assert_non_null(strstr(e.msg, "reads versions 3 and 4"));
+    free(b0);
+}
+
+/* ---- claims: two sweeps on one database ---------------------------------- */
 
 static long long count_raw(const char *path, const char *sql)
 {
@@ -1342,6 +1479,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_each_run),
         cmocka_unit_test(test_claims),
+        cmocka_unit_test(test_schema_versions),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -204,7 +204,8 @@ typedef struct an_onoff {
     double jac_anchor;    /* ... at the ellipse's anchors u = 0, 1/3, 2/3 (NaN for
                              translation loops or bins not a multiple of 6) */
     double jac_mid;       /* ... halfway between anchors u = 1/6, 1/2, 5/6 */
-    double trans_density; /* transitions per unit of u, averaged */
+    double trans_density; /* transitions per unit of u (the loop parameter, not length),
+                             averaged over the profiles */
     double transitions;   /* mean transitions per trajectory */
     /* per trajectory, then the median over trajectories with a 95% bootstrap
      * interval over networks (a network's trajectories resampled together): */
@@ -212,6 +213,10 @@ typedef struct an_onoff {
     an_interval dip;      /* log(mean ||J|| at the anchors / mean ||J|| at the midpoints) */
     an_interval jac_med;  /* the mean ||J|| along the trajectory */
     an_interval trans_med;/* its transitions */
+    long n_len;           /* trajectories with a length (trajectories.length > 0; none in a
+                             database of schema version 3) */
+    an_interval len_med;  /* its arc length in input space */
+    an_interval per_len_med;  /* its transitions per unit length (transitions / length) */
 } an_onoff;
 
 /* On and off the manifold, the tests: data ellipses (ellipse-diff and
@@ -224,8 +229,16 @@ typedef struct an_manifold {
     double dip_diff_p;
     an_interval off_jac;    /* log(median ||J|| along random / along data ellipses) */
     double off_jac_p;
-    an_interval off_trans;  /* log(median transitions along random / along data ellipses) */
+    an_interval off_trans;  /* log(median transitions along random / along data ellipses):
+                               raw counts per trajectory, shown beside the per-length one */
     double off_trans_p;
+    /* transitions per unit length: the off-transitions claim's statistic (loops
+     * differ in length, and raw counts confound length with density) */
+    int has_length;         /* the trajectories table has a length column (schema >= 4) */
+    long n_len_data, n_len_null;  /* data / random ellipses with a length */
+    an_interval off_trans_len;  /* log(median transitions per unit length along random /
+                                   along data ellipses) */
+    double off_trans_len_p;
 } an_manifold;
 
 /* One row per trajectory kind present in db. *out malloc'd. */

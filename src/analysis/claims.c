@@ -237,6 +237,8 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
                   "studies/onoff-manifold.json");
     }
     static const char *const offid[2] = {"off-jacobian", "off-transitions"};
+    static const char *const kinds4[4] = {"ellipse-diff", "ellipse-same", "ellipse-random",
+                                          "translate"};
     for (int w = 0; w < 2; w++) {
         NEWID(offid[w], NULL);
         if (!om) {
@@ -244,20 +246,62 @@ int an_claims(const an_db *dbs, int n, an_claim **out, int *nout, sn_err *e)
                       "studies/onoff-manifold.json");
             continue;
         }
-        const an_manifold *m = &om->mf;
-        const an_interval *v = w ? &m->off_trans : &m->off_jac;
-        population(x, m->n_data + m->n_null, "trajectories", om);
-        set_value(x, "log ratio of medians", *v, w ? m->off_trans_p : m->off_jac_p);
-        const an_onoff *kd = find_onoff(om, "ellipse-diff"), *ks = find_onoff(om, "ellipse-same");
-        const an_onoff *kr = find_onoff(om, "ellipse-random"), *kt = find_onoff(om, "translate");
-        const an_onoff *ks4[4] = {kd, ks, kr, kt};
-        APPEND(x, "log(random / data) %.2f [%.2f, %.2f]; medians per trajectory:", v->v, v->lo,
+        if (w == 0) {
+            const an_manifold *m = &om->mf;
+            const an_interval *v = &m->off_jac;
+            population(x, m->n_data + m->n_null, "trajectories", om);
+            set_value(x, "log ratio of medians", *v, m->off_jac_p);
+            APPEND(x, "log(random / data) %.2f [%.2f, %.2f]; medians per trajectory:", v->v,
+                   v->lo, v->hi);
+            for (int k = 0; k < 4; k++)
+                if (find_onoff(om, kinds4[k]))
+                    APPEND(x, " %s %.3g", kinds4[k], find_onoff(om, kinds4[k])->jac_med.v);
+            x->verdict = interval_verdict(v->lo, v->hi, 0);
+            continue;
+        }
+        /* transitions per unit length (loops differ in length, and raw
+         * counts confound length with density). Its population
+         * is the trajectories with a length: the database with the most of
+         * them (its study first); the dip's when none has any */
+        const an_db *ol;
+        PICK(ol, an_figure("onoff-manifold")->prefix,
+             d_->mf.n_len_data > 0 && d_->mf.n_len_null > 0 ? d_->mf.n_len_data : 0);
+        const an_db *od = ol ? ol : om;
+        const an_manifold *m = &od->mf;
+        const an_interval *v = &m->off_trans_len, *raw = &m->off_trans;
+        snprintf(x->baseline, sizeof x->baseline,
+                 "raw transitions per trajectory, not per length (longer loops cross more "
+                 "boundaries): log(random / data) %.2f [%.2f, %.2f]",
+                 raw->v, raw->lo, raw->hi);
+        if (!m->n_len_data || !m->n_len_null) {
+            population(x, m->n_data + m->n_null, "trajectories", od);
+            set_value(x, "log ratio of medians per length", *v, NAN);
+            APPEND(x, "the trajectories' length is unknown (%s): no per-length statistic, "
+                      "rerun studies/onoff-manifold.json with this sensi; raw counts: log(random "
+                      "/ data) %.2f [%.2f, %.2f]",
+                   !m->has_length ? "a database of schema version 3, written before lengths "
+                                    "were stored"
+                                  : "no data and random ellipses with a length",
+                   raw->v, raw->lo, raw->hi);
+            x->verdict = CLAIM_INCONCLUSIVE;
+            continue;
+        }
+        population(x, m->n_len_data + m->n_len_null, "trajectories with a length", od);
+        set_value(x, "log ratio of medians per length", *v, m->off_trans_len_p);
+        APPEND(x, "per unit length: log(random / data) %.2f [%.2f, %.2f], medians", v->v, v->lo,
                v->hi);
         for (int k = 0; k < 4; k++)
-            if (ks4[k])
-                APPEND(x, " %s %.3g", ks4[k]->kind, w ? ks4[k]->trans_med.v : ks4[k]->jac_med.v);
-        if (w)
-            APPEND(x, " (per trajectory, not per unit length)");
+            if (find_onoff(od, kinds4[k]) && find_onoff(od, kinds4[k])->n_len)
+                APPEND(x, " %s %.3g", kinds4[k], find_onoff(od, kinds4[k])->per_len_med.v);
+        APPEND(x, "; median lengths");
+        for (int k = 0; k < 4; k++)
+            if (find_onoff(od, kinds4[k]) && find_onoff(od, kinds4[k])->n_len)
+                APPEND(x, " %s %.3g", kinds4[k], find_onoff(od, kinds4[k])->len_med.v);
+        APPEND(x, "; raw counts: log(random / data) %.2f [%.2f, %.2f], medians", raw->v, raw->lo,
+               raw->hi);
+        for (int k = 0; k < 4; k++)
+            if (find_onoff(od, kinds4[k]))
+                APPEND(x, " %s %.3g", kinds4[k], find_onoff(od, kinds4[k])->trans_med.v);
         x->verdict = interval_verdict(v->lo, v->hi, 0);
     }
 

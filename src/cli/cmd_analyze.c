@@ -172,6 +172,10 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
             cJSON_AddItemToObject(x, "median_log_dip", interval_json(&t->dip));
             cJSON_AddItemToObject(x, "median_jac", interval_json(&t->jac_med));
             cJSON_AddItemToObject(x, "median_transitions", interval_json(&t->trans_med));
+            cJSON_AddNumberToObject(x, "length_trajectories", (double)t->n_len);
+            cJSON_AddItemToObject(x, "median_length", interval_json(&t->len_med));
+            cJSON_AddItemToObject(x, "median_transitions_per_length",
+                                  interval_json(&t->per_len_med));
         }
         cJSON *mf = cJSON_AddObjectToObject(o, "manifold");
         cJSON_AddNumberToObject(mf, "data_trajectories", (double)d[i].mf.n_data);
@@ -182,6 +186,11 @@ cJSON *analysis_json(const an_db *d, int nd, const an_claim *cl, int ncl)
         cJSON_AddItemToObject(mf, "log_random_over_data_jac", interval_json(&d[i].mf.off_jac));
         cJSON_AddItemToObject(mf, "log_random_over_data_transitions",
                               interval_json(&d[i].mf.off_trans));
+        cJSON_AddBoolToObject(mf, "has_length", d[i].mf.has_length);
+        cJSON_AddNumberToObject(mf, "length_data_trajectories", (double)d[i].mf.n_len_data);
+        cJSON_AddNumberToObject(mf, "length_null_trajectories", (double)d[i].mf.n_len_null);
+        cJSON_AddItemToObject(mf, "log_random_over_data_transitions_per_length",
+                              interval_json(&d[i].mf.off_trans_len));
     }
     cJSON *ca = cJSON_AddArrayToObject(root, "claims");
     for (int i = 0; i < ncl; i++) {
@@ -254,6 +263,9 @@ static void print_raw(FILE *f, const an_db *d, int nd, const an_claim *cl, int n
         for (int k = 0; k < d[i].noo; k++) {
             const an_onoff *t = &d[i].oo[k];
             fprintf(f, "  %-15s %.1f transitions per trajectory", t->kind, t->transitions);
+            if (t->n_len)
+                fprintf(f, "; median length %.3g, %.3g transitions per unit length",
+                        t->len_med.v, t->per_len_med.v);
             if (t->trajectories)
                 fprintf(f, "; ||J|| mean %.3g", t->jac_mean);
             if (isfinite(t->jac_anchor))

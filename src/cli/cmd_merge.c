@@ -1,8 +1,9 @@
 /* cmd_merge.c: `sensi merge OUT.db IN.db [IN.db ...]`: combine the shard
  * databases of one sweep (`sensi sweep --shard i/N`) into OUT, created with
  * the inputs' spec when absent. Every input is checked first (a sensi
- * database of the same spec as the others and as OUT), so a mix of specs
- * stops before anything is written. Each input is then copied in one
+ * database of the same spec as the others and as OUT, of schema version 4),
+ * so a mix of specs or an old version-3 file stops before anything is
+ * written. Each input is then copied in one
  * transaction (store_merge): runs OUT lacks, and runs OUT holds as failed
  * that the input holds finished. Prints runs added per input and what OUT
  * holds against the spec's total. */
@@ -28,7 +29,9 @@ static void usage(FILE *f)
 "not exist. A run is copied with its points and trajectories when OUT.db lacks\n"
 "it, or holds it as failed while the input holds it finished; each input is\n"
 "copied in one transaction. Inputs of another spec than the first input (or\n"
-"than OUT.db) are refused before anything is written.\n"
+"than OUT.db), and databases of schema version 3 (trajectories without their\n"
+"length; sensi reads but never merges them), are refused before anything is\n"
+"written.\n"
 "\n"
 "  -h, --help           this help\n"
 "\n"
@@ -74,10 +77,20 @@ int cmd_merge(int argc, char **argv)
         die_err(&e);
     store_spec sp;
     store_get_spec(first, &sp);
+    if (store_schema_version(first) != 4)
+        die("merge: %s has results schema version %d (its trajectories have no length): "
+            "merged into a version-4 database its trajectories would mix with ones that have "
+            "a length; analyze it as it is, or rerun its sweep with this sensi; nothing was "
+            "written", in[0], store_schema_version(first));
     for (int i = 1; i < n_in; i++) {
         store *s = NULL;
         if (store_open(in[i], NULL, &s, &e))
             die_err(&e);
+        if (store_schema_version(s) != 4)
+            die("merge: %s has results schema version %d (its trajectories have no length): "
+                "merged into a version-4 database its trajectories would mix with ones that "
+                "have a length; analyze it as it is, or rerun its sweep with this sensi; "
+                "nothing was written", in[i], store_schema_version(s));
         store_spec si;
         store_get_spec(s, &si);
         if (strcmp(si.hash, sp.hash))
@@ -92,6 +105,10 @@ int cmd_merge(int argc, char **argv)
         store *o = NULL;
         if (store_open(out, NULL, &o, &e))
             die_err(&e);
+        if (store_schema_version(o) != 4)
+            die("merge: %s has results schema version %d (its trajectories have no length); "
+                "this sensi adds no runs to it: merge into a new OUT.db; nothing was written",
+                out, store_schema_version(o));
         store_spec so;
         store_get_spec(o, &so);
         if (strcmp(so.hash, sp.hash))

@@ -4,9 +4,11 @@
  * ellipses, translation loops of test images (around the square of the
  * training augmentation's shifts), or user-given anchors.
  * Sampled (k equally spaced points) or exact (region-to-region walk).
- * Prints one JSON summary on stdout; optional per-trajectory CSV and a
- * per-sample/per-region profile CSV. Each trajectory's anchors derive from
- * (seed, trajectory id, kind), so runs are reproducible. */
+ * Prints one JSON summary on stdout (with each kind's mean arc length in
+ * input space and transitions per unit length, traj_length); optional
+ * per-trajectory CSV and a per-sample/per-region profile CSV. Each
+ * trajectory's anchors derive from (seed, trajectory id, kind), so runs are
+ * reproducible. */
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -28,7 +30,8 @@ static void usage(FILE *f)
 "usage: sensi transitions MODEL.safetensors [options]\n"
 "\n"
 "Count activation-region transitions along closed trajectories in input space;\n"
-"prints one JSON object (mean transitions and standard error, per kind).\n"
+"prints one JSON object (mean transitions and standard error, mean arc length\n"
+"and transitions per unit length, per kind).\n"
 "\n"
 "  --data NAME          dataset [the one in the model's metadata]\n"
 "  --data-dir DIR       read the dataset files from DIR [installed locations]\n"
@@ -52,7 +55,8 @@ static void usage(FILE *f)
 "                       jac_softmax, transitions\n"
 "  --profile-points N   sampled profile rows per trajectory [4096]\n"
 "  --csv FILE           one row per trajectory: id, kind, anchors, transitions,\n"
-"                       regions, curvature, samples, seconds\n"
+"                       regions, curvature, samples, seconds, length (arc length\n"
+"                       in input space, after the dataset's preprocessing)\n"
 "  -h, --help           this help\n");
 }
 
@@ -112,6 +116,8 @@ static int row_of(const dataset *ds, long pos)
 typedef struct stats {
     long n;
     double s, s2, reg, curv, secs;
+    long n_len;        /* trajectories of positive length */
+    double len, dens;  /* sums of their lengths and of transitions / length */
 } stats;
 
 static void add_stats(cJSON *o, const stats *s, int exact)
@@ -132,6 +138,10 @@ static void add_stats(cJSON *o, const stats *s, int exact)
         cJSON_AddNumberToObject(o, "mean_regions", s->reg / s->n);
     if (exact && s->n && isfinite(s->curv))
         cJSON_AddNumberToObject(o, "mean_curvature", s->curv / s->n);
+    if (s->n_len) {
+        cJSON_AddNumberToObject(o, "mean_length", s->len / s->n_len);
+        cJSON_AddNumberToObject(o, "mean_transitions_per_length", s->dens / s->n_len);
+    }
     cJSON_AddNumberToObject(o, "seconds", s->secs);
 }
 
@@ -270,7 +280,7 @@ int cmd_transitions(int argc, char **argv)
         if (!(cf = file_create_atomic(csv_path, csv_tmp, sizeof csv_tmp, &e)))
             fail_err(&e);
         g_csv = cf, g_csv_tmp = csv_tmp;
-        fprintf(cf, "id,kind,anchors,transitions,regions,curvature,samples,seconds\n");
+        fprintf(cf, "id,kind,anchors,transitions,regions,curvature,samples,seconds,length\n");
     }
     double t_all = progress_now();
     stats all = {0}, per[16];
@@ -325,6 +335,7 @@ int cmd_transitions(int argc, char **argv)
             double secs = progress_now() - t0;
             if (rc)
                 fail_err(&e);
+            double len = traj_length(&t);
             traj_free(&t);
             stats *ss[2] = {&all, &per[q]};
             for (int s = 0; s < 2; s++) {
@@ -334,13 +345,18 @@ int cmd_transitions(int argc, char **argv)
                 ss[s]->reg += res.regions;
                 ss[s]->curv += res.curvature;
                 ss[s]->secs += secs;
+                if (len > 0) {
+                    ss[s]->n_len++;
+                    ss[s]->len += len;
+                    ss[s]->dens += res.transitions / len;
+                }
             }
             if (cf) {
                 fprintf(cf, "%d,%s,%s,%ld,%ld,", id, traj_kind_name(k), anch, res.transitions,
                         res.regions);
                 if (isfinite(res.curvature))
                     fprintf(cf, "%.10g", res.curvature);
-                fprintf(cf, ",%ld,%.6f\n", res.samples, secs);
+                fprintf(cf, ",%ld,%.6f,%.10g\n", res.samples, secs, len);
             }
             if (*stop) {
                 abort_outputs();

@@ -255,7 +255,8 @@ void page_write(FILE *f, const char *title, const char *version, char **paths, i
             fputs(".</p>\n", f);
         }
         if (d[i].noo) {
-            fputs("<table><tr><th>trajectory</th><th>transitions</th><th>mean ||J||</th><th>at "
+            fputs("<table><tr><th>trajectory</th><th>transitions</th><th>median length</th>"
+                  "<th>median transitions per unit length</th><th>mean ||J||</th><th>at "
                   "anchors</th><th>between anchors</th></tr>\n",
                   f);
             for (int k = 0; k < d[i].noo; k++) {
@@ -264,6 +265,10 @@ void page_write(FILE *f, const char *title, const char *version, char **paths, i
                 esc(f, o->kind);
                 fputs("</td><td>", f);
                 num(f, o->transitions, "%.1f");
+                fputs("</td><td>", f);
+                num(f, o->len_med.v, "%.3g");
+                fputs("</td><td>", f);
+                num(f, o->per_len_med.v, "%.3g");
                 fputs("</td><td>", f);
                 num(f, o->jac_mean, "%.3g");
                 fputs("</td><td>", f);

@@ -8,7 +8,12 @@
  * Everything is float64: an ellipse stores its centre c and semi-axes a, b,
  * a polygon its vertices, so that traj_point reproduces the anchors (ellipse:
  * u = 0, 1/3, 2/3; polygon: u = i/V) up to one rounding. It does not sample
- * or evaluate networks; src/sens/transitions.c does. */
+ * or evaluate networks; src/sens/transitions.c does.
+ *
+ * traj_length gives a trajectory's arc length in input space, so that
+ * counts along loops of different sizes can be compared per unit length:
+ * polygons sum their segments; an ellipse's perimeter comes from its two
+ * semi-axes (the Gram matrix of a and b) by the AGM, not by sampling. */
 #include "traj.h"
 
 #include <stdio.h>
@@ -149,6 +154,76 @@ void traj_point(const traj *t, double u, double *z)
     const double *v0 = t->verts + (size_t)s * d, *v1 = t->verts + (size_t)((s + 1) % t->nv) * d;
     for (int j = 0; j < d; j++)
         z[j] = f == 0.0 ? v0[j] : (1.0 - f) * v0[j] + f * v1[j];
+}
+
+/* Neumaier's compensated sum: *s + *c is the running total. */
+static void sum_add(double *s, double *c, double x)
+{
+    double t = *s + x;
+    *c += fabs(*s) >= fabs(x) ? (*s - t) + x : (x - t) + *s;
+    *s = t;
+}
+
+/* Perimeter of the ellipse with semi-axes A >= B >= 0: Gauss-Kummer in its
+ * AGM form, P = 2 pi (A^2 - sum_{n>=0} 2^(n-1) c_n^2) / AGM(A, B) with
+ * c_0^2 = A^2 - B^2 and c_{n+1} = (a_n - b_n) / 2, computed for the axes
+ * scaled by 1/A (no overflow); a few iterations (quadratic convergence
+ * once a_n and b_n agree to a few digits; about log2 log2(A / B) before). */
+static double ellipse_perimeter(double A, double B)
+{
+    if (!(A > 0))
+        return 0;
+    double r = B / A;
+    if (!(r > 0))
+        return 4 * A; /* a segment of length 2A traversed there and back */
+    double a = 1, b = r, w = 0.5, s = 0.5 * (1 - r) * (1 + r);
+    for (int it = 0; it < 64; it++) {
+        double c = 0.5 * (a - b), an = 0.5 * (a + b), bn = sqrt(a * b);
+        w *= 2;
+        s += w * c * c;
+        a = an, b = bn;
+        /* the next c is about c^2 / (4 a): its term is below 2^-120 here.
+         * Iterating on until a == b would not do: a and b can stay one ulp
+         * apart while the weight w doubles that ulp into the sum */
+        if (c <= 0x1p-30 * a)
+            break;
+    }
+    return A * 2 * M_PI * (1 - s) / (0.5 * (a + b));
+}
+
+double traj_length(const traj *t)
+{
+    int d = t->d;
+    if (d < 1)
+        return 0;
+    if (t->is_ellipse) {
+        if (!t->a || !t->b)
+            return 0;
+        /* Gram matrix of [a b]: the ellipse's semi-axes are its singular values */
+        double p = 0, pc = 0, q = 0, qc = 0, r = 0, rc = 0;
+        for (int j = 0; j < d; j++) {
+            sum_add(&p, &pc, t->a[j] * t->a[j]);
+            sum_add(&q, &qc, t->b[j] * t->b[j]);
+            sum_add(&r, &rc, t->a[j] * t->b[j]);
+        }
+        p += pc, q += qc, r += rc;
+        double m = 0.5 * (p + q), h = hypot(0.5 * (p - q), r);
+        double l1 = m + h, l2 = m - h;
+        return ellipse_perimeter(sqrt(l1 > 0 ? l1 : 0), sqrt(l2 > 0 ? l2 : 0));
+    }
+    if (!t->verts || t->nv < 1)
+        return 0;
+    double len = 0, lc = 0;
+    for (int i = 0; i < t->nv; i++) {
+        const double *v0 = t->verts + (size_t)i * d, *v1 = t->verts + (size_t)((i + 1) % t->nv) * d;
+        double s = 0, sc = 0;
+        for (int j = 0; j < d; j++) {
+            double x = v1[j] - v0[j];
+            sum_add(&s, &sc, x * x);
+        }
+        sum_add(&len, &lc, sqrt(s + sc));
+    }
+    return len + lc;
 }
 
 int traj_pick_anchors(const dataset *ds, traj_kind k, rng *r, int idx[3], sn_err *e)

@@ -145,7 +145,8 @@ cJSON *run_result_to_json(const run_result *r)
              cJSON_AddNumberToObject(x, "transitions", (double)t->transitions) &&
              cJSON_AddNumberToObject(x, "regions", (double)t->regions) &&
              cJSON_AddNumberToObject(x, "samples", (double)t->samples) &&
-             add_num(x, "curvature", t->curvature) && add_num(x, "seconds", t->seconds);
+             add_num(x, "curvature", t->curvature) && add_num(x, "seconds", t->seconds) &&
+             add_num(x, "length", t->length);
         if (ok && t->nbins > 0) {
             cJSON *pj = num_array(t->prof_jac, t->nbins), *pt = num_array(t->prof_trans, t->nbins);
             ok = pj && pt && cJSON_AddItemToObject(x, "prof_jac", pj);
@@ -261,6 +262,7 @@ int run_result_from_json(const cJSON *j, run_result *r, sn_err *e)
         t->samples = (long)get_num(x, "samples", &miss);
         t->curvature = get_num(x, "curvature", &miss);
         t->seconds = get_num(x, "seconds", &miss);
+        t->length = get_num(x, "length", &miss);
         const cJSON *pj = cJSON_GetObjectItemCaseSensitive(x, "prof_jac");
         const cJSON *pt = cJSON_GetObjectItemCaseSensitive(x, "prof_trans");
         if (cJSON_IsArray(pj) && cJSON_IsArray(pt)) {

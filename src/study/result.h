@@ -34,6 +34,8 @@ typedef struct traj_row {
                             starts: with nbins a multiple of 3 an ellipse's anchors, of the
                             image width a translation loop's shifted images, are bin starts) */
     double *prof_trans;  /* prof_trans (nbins): transitions with u in [i/nbins, (i+1)/nbins) */
+    double length;       /* arc length in input space (traj_length: Euclidean, of the
+                            inputs after the dataset's preprocessing); NAN: unknown */
 } traj_row;
 
 typedef struct run_result {

@@ -191,6 +191,7 @@ static int measure_transitions(const mlp *m, const dataset *train, const dataset
             row->seconds = progress_now() - t0;
             if (!rc && b.n > 0)
                 rc = profile_jacobian(m, &t, b.n, row->prof_jac, e);
+            row->length = traj_length(&t);
             traj_free(&t);
             out->n_traj++;
             if (rc)

@@ -15,10 +15,13 @@
  * is one short transaction; the busy timeout covers the wait).
  *
  * What it does not: schedule, train or measure anything; print or exit (the
- * CLI does); migrate between schema versions (a file of another version is
- * refused). The run_claims table is not part of the schema version: it is
- * created by the first sweep that opens a file (older version-3 files
- * included) and read by nothing but the sweeps' claiming.
+ * CLI does); migrate between schema versions. A version-3 file (whose
+ * trajectories have no length column) opens for reading only: sweeps and
+ * merges refuse to write into it or to copy from it, so that no database
+ * mixes trajectories with and without a length; other versions are
+ * refused. The run_claims table is not part of the schema version: it is
+ * created by the first sweep that opens a file and read by nothing but the
+ * sweeps' claiming.
  *
  * Why this way: SQLite in WAL mode with synchronous=FULL makes every
  * committed run durable and a killed writer leaves whole runs or nothing,
@@ -43,7 +46,10 @@
 
 #include "../core/fileio.h"
 
-#define SCHEMA_VERSION "3"
+#define SCHEMA_VERSION "4"
+/* the older version still read (for analyze, report, runs): trajectories
+ * without their length */
+#define SCHEMA_VERSION_OLD "3"
 #define BUSY_TIMEOUT_MS 10000
 
 /* The runs table, in column order. Config columns are filled from the keys
@@ -141,7 +147,7 @@ static const char *const TRANS_KINDS[4] = {"ellipse-diff", "ellipse-same", "elli
     "entropy, margin"
 #define TRAJ_COLS                                                                          \
     "run_id, kind, i, anchors, method, transitions, regions, samples, curvature, seconds, " \
-    "profile_jac, profile_trans"
+    "profile_jac, profile_trans, length"
 
 static const char SCHEMA_TAIL[] =
     "CREATE INDEX runs_status ON runs(status);\n"
@@ -157,7 +163,7 @@ static const char SCHEMA_TAIL[] =
     "CREATE TABLE trajectories (\n"
     "  run_id INTEGER NOT NULL, kind TEXT NOT NULL, i INTEGER NOT NULL,\n"
     "  anchors TEXT, method TEXT, transitions INTEGER, regions INTEGER, samples INTEGER,\n"
-    "  curvature REAL, seconds REAL, profile_jac TEXT, profile_trans TEXT,\n"
+    "  curvature REAL, seconds REAL, profile_jac TEXT, profile_trans TEXT, length REAL,\n"
     "  PRIMARY KEY (run_id, kind, i)) WITHOUT ROWID;\n";
 
 struct store {
@@ -166,6 +172,7 @@ struct store {
     char *name, *hash, *json;   /* the spec, from meta */
     long total_runs;
     char *run_cols;             /* "run_id, config_hash, ..." */
+    int version;                /* schema version: 4, or 3 (opened for reading only) */
     sqlite3_stmt *begin, *commit, *rollback;
     sqlite3_stmt *del_run, *del_points, *del_traj;
     sqlite3_stmt *ins_run, *ins_point, *ins_traj;
@@ -368,8 +375,9 @@ static int prepare_all(store *s, sn_err *e)
         (r = prepare(s, "DELETE FROM trajectories WHERE run_id = ?1", &s->del_traj, e)) ||
         (r = prepare(s, "INSERT INTO points (" POINT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      &s->ins_point, e)) ||
-        (r = prepare(s, "INSERT INTO trajectories (" TRAJ_COLS ") VALUES "
-                        "(?,?,?,?,?,?,?,?,?,?,?,?)", &s->ins_traj, e)) ||
+        (s->version == 4 &&
+         (r = prepare(s, "INSERT INTO trajectories (" TRAJ_COLS ") VALUES "
+                         "(?,?,?,?,?,?,?,?,?,?,?,?,?)", &s->ins_traj, e))) ||
         (r = prepare(s, "SELECT run_id FROM runs WHERE status != 'failed' AND run_id >= 0 "
                         "AND run_id < ?1", &s->done_ids, e)) ||
         (r = prepare(s, "SELECT status, count(*) - sum(run_id < 0 OR run_id >= ?1), "
@@ -484,12 +492,24 @@ static int check_existing(store *s, const store_spec *sp, sn_err *e)
         return err_set(e, SN_EFORMAT, "%s is not a sensi results database (%s); use another "
                        "--db or a file written by sensi sweep", s->path,
                        r ? why.msg : "no meta.schema_version");
-    if (strcmp(ver, SCHEMA_VERSION)) {
-        err_set(e, SN_EFORMAT, "%s has results schema version %s, this sensi reads version "
-                SCHEMA_VERSION "; use the sensi that wrote it or another --db", s->path, ver);
+    if (!strcmp(ver, SCHEMA_VERSION_OLD) && sp) {
+        /* a sweep appending here would mix trajectories with and without length */
+        err_set(e, SN_EFORMAT, "%s has results schema version " SCHEMA_VERSION_OLD " (its "
+                "trajectories have no length); this sensi writes version " SCHEMA_VERSION
+                " and adds no runs to an older file, whose trajectories would then mix rows "
+                "with and without length: sweep into a new --db (analyze, report and runs "
+                "still read this one)", s->path);
         free(ver);
         return SN_EFORMAT;
     }
+    if (strcmp(ver, SCHEMA_VERSION) && strcmp(ver, SCHEMA_VERSION_OLD)) {
+        err_set(e, SN_EFORMAT, "%s has results schema version %s, this sensi reads versions "
+                SCHEMA_VERSION_OLD " and " SCHEMA_VERSION "; use the sensi that wrote it or "
+                "another --db", s->path, ver);
+        free(ver);
+        return SN_EFORMAT;
+    }
+    s->version = strcmp(ver, SCHEMA_VERSION) ? 3 : 4;
     free(ver);
     char *total = NULL;
     if ((r = meta_get(s, "main", "spec_name", &s->name, e)) ||
@@ -661,6 +681,11 @@ void store_get_spec(const store *s, store_spec *sp)
 struct sqlite3 *store_db(store *s)
 {
     return s->db;
+}
+
+int store_schema_version(const store *s)
+{
+    return s ? s->version : 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -1056,6 +1081,10 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
     if (!valid_status(r->status))
         return err_set(e, SN_EARG, "store: run %ld has status '%s' (expected fit, not_fit, "
                        "diverged or failed)", r->run_id, r->status);
+    if (s->version != 4 || !s->ins_traj)
+        return err_set(e, SN_EFORMAT, "%s has results schema version %d and is open for "
+                       "reading only; runs are written to version " SCHEMA_VERSION " databases",
+                       s->path, s->version);
     cJSON *cj = run_config_json(rc);
     char *config_text = cj ? cJSON_PrintUnformatted(cj) : NULL;
     if (!config_text) {
@@ -1139,6 +1168,7 @@ int store_insert_run(store *s, const run_config *rc, const char *config_hash,
         b_real(&b, t->seconds);
         b_text(&b, pj);
         b_text(&b, pt);
+        b_real(&b, t->length);
         free(pj);
         free(pt);
         rc_sql = b.rc != SQLITE_OK ? b.rc : step_done(s->ins_traj);
@@ -1248,6 +1278,11 @@ int store_merge(store *dst, const char *src_path, long *added, long *skipped, sn
     } else if (mr || !ver) {
         r = err_set(e, SN_EFORMAT, "%s is not a sensi results database (%s)", src_path,
                     mr ? why.msg : "no meta.schema_version");
+    } else if (!strcmp(ver, SCHEMA_VERSION_OLD)) {
+        r = err_set(e, SN_EFORMAT, "%s has results schema version " SCHEMA_VERSION_OLD " (its "
+                    "trajectories have no length), %s has " SCHEMA_VERSION ": merging would mix "
+                    "trajectories with and without length; analyze it as it is, or rerun its "
+                    "sweep with this sensi", src_path, dst->path);
     } else if (strcmp(ver, SCHEMA_VERSION)) {
         r = err_set(e, SN_EFORMAT, "%s has results schema version %s, %s has " SCHEMA_VERSION,
                     src_path, ver, dst->path);

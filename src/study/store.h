@@ -37,6 +37,14 @@ typedef struct store_spec {
 int store_open(const char *path, const store_spec *sp, store **out, sn_err *e);
 void store_close(store *s);   /* NULL fine */
 
+/* Schema versions: new files are version 4. A version-3 file (trajectories
+ * without their length column) opens with sp == NULL, for reading only
+ * (store_insert_run refuses it); with sp != NULL (a sweep, or the output of
+ * a merge) it is refused with SN_EFORMAT and a message saying why (its
+ * trajectories would mix rows with and without length), and store_merge
+ * refuses to copy from one. Other versions are refused. */
+int store_schema_version(const store *s);   /* 4 or 3; 0 for NULL */
+
 /* The spec recorded in the database (strings owned by s). */
 void store_get_spec(const store *s, store_spec *sp);
 
