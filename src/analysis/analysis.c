@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <unistd.h>
 
 #include "../sens/jac_summary.h"
 #include "../sens/jacobian.h"
+#include "../core/parallel.h"
 #include "../core/rng.h"
 #include "../nn/act.h"
 #include "stats.h"
@@ -1001,9 +1000,6 @@ typedef struct corr_run {
     int njobs, reps, tau_b;
     an_corr *res;
     an_cmp *cmp;
-    int next;        /* the next job to take (under mu) */
-    pthread_mutex_t mu;
-    size_t N, SC;    /* networks; items a resample can hold */
 } corr_run;
 
 /* The rows of r[d0..d1) in population pop (1: true labels only) with a
@@ -1167,27 +1163,21 @@ static void corr_do(corr_run *run, const corr_job *j, corr_ws *w)
     }
 }
 
-typedef struct corr_worker {
+/* par_for's item: job i on worker w's buffers */
+typedef struct corr_par {
     corr_run *run;
-    corr_ws ws;
-} corr_worker;
+    corr_ws *ws;
+} corr_par;
 
-static void *corr_work(void *arg)
+static void corr_item(void *ctx, int worker, int i)
 {
-    corr_worker *wk = arg;
-    corr_run *run = wk->run;
-    for (;;) {
-        pthread_mutex_lock(&run->mu);
-        int i = run->next++;
-        pthread_mutex_unlock(&run->mu);
-        if (i >= run->njobs)
-            return NULL;
-        corr_do(run, &run->jobs[i], &wk->ws);
-    }
+    corr_par *p = ctx;
+    corr_do(p->run, &p->run->jobs[i], &p->ws[worker]);
 }
 
 /* Run every job of run on threads workers (0: the online CPUs; at most
- * one per job): each with its own buffers, taking the next job. */
+ * one per job; as many as get buffers, one at least), each with its own
+ * buffers. */
 static int corr_run_all(corr_run *run, long n, int threads, sn_err *e)
 {
     if (run->njobs == 0)
@@ -1204,40 +1194,24 @@ static int corr_run_all(corr_run *run, long n, int threads, sn_err *e)
     for (int i = 0; i < run->njobs; i++)
         if (run->blk[run->jobs[i].blk].A > A)
             A = run->blk[run->jobs[i].blk].A;
-    if (threads <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? (int)c : 1;
-    }
+    if (threads <= 0)
+        threads = par_ncpu();
     if (threads > run->njobs)
         threads = run->njobs;
-    corr_worker *wk = calloc(threads, sizeof *wk);
-    pthread_t *tid = calloc(threads, sizeof *tid);
-    int nw = 0, rc = SN_OK;
-    if (!wk || !tid)
-        rc = err_set(e, SN_ENOMEM, "out of memory");
-    /* as many workers as get buffers (one at least) */
-    for (; !rc && nw < threads; nw++) {
-        wk[nw].run = run;
-        if (corr_ws_alloc(&wk[nw].ws, N, N * (size_t)maxc, A))
-            break;
-    }
-    if (!rc && nw == 0)
+    corr_ws *ws = calloc(threads, sizeof *ws);
+    if (!ws)
+        return err_set(e, SN_ENOMEM, "out of memory");
+    int nw = 0;
+    while (nw < threads && !corr_ws_alloc(&ws[nw], N, N * (size_t)maxc, A))
+        nw++;
+    int rc = SN_OK;
+    if (nw == 0)
         rc = err_set(e, SN_ENOMEM, "out of memory for the bootstrap of %ld networks", n);
-    if (!rc) {
-        pthread_mutex_init(&run->mu, NULL);
-        run->next = 0;
-        int started = 1;
-        for (int t = 1; t < nw; t++, started++)
-            if (pthread_create(&tid[t], NULL, corr_work, &wk[t]))
-                break;
-        corr_work(&wk[0]);
-        for (int t = 1; t < started; t++)
-            pthread_join(tid[t], NULL);
-        pthread_mutex_destroy(&run->mu);
-    }
+    else
+        par_for(run->njobs, nw, corr_item, &(corr_par){run, ws});
     for (int t = 0; t < nw; t++)
-        corr_ws_free(&wk[t].ws);
-    free(wk), free(tid);
+        corr_ws_free(&ws[t]);
+    free(ws);
     return rc;
 }
 
@@ -1948,12 +1922,28 @@ typedef struct tvals {
     double *jac, *dip, *trans;
     int *cj, *cd, *ct;        /* cluster: the run */
     int nj, nd, nt;
+    double *len, *dens;       /* trajectories with a length: it, and transitions / length */
+    int *cl, nl;
 } tvals;
 
 static void tvals_free(tvals *t)
 {
     free(t->jac), free(t->dip), free(t->trans), free(t->cj), free(t->cd), free(t->ct);
+    free(t->len), free(t->dens), free(t->cl);
     memset(t, 0, sizeof *t);
+}
+
+/* Does db's trajectories table have a length column (schema version >= 4)? */
+static int traj_has_length(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int has = 0;
+    if (sqlite3_prepare_v2(db, "select count(*) from pragma_table_info('trajectories') where "
+                               "name = 'length'", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        has = sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return has;
 }
 
 int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *nout,
@@ -1964,7 +1954,9 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
     memset(mf, 0, sizeof *mf);
     mf->dip_data.v = mf->dip_data.lo = mf->dip_data.hi = NAN;
     mf->dip_null = mf->dip_diff = mf->off_jac = mf->off_trans = mf->dip_data;
-    mf->dip_diff_p = mf->off_jac_p = mf->off_trans_p = NAN;
+    mf->off_trans_len = mf->dip_data;
+    mf->dip_diff_p = mf->off_jac_p = mf->off_trans_p = mf->off_trans_len_p = NAN;
+    mf->has_length = traj_has_length(db);
     const char *proto = an_protocol_sql(an_db_protocol(db));
     char sql[700];
     sqlite3_stmt *st;
@@ -1989,7 +1981,7 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
         o->transitions = sqlite3_column_double(st, 2);
         o->jac_mean = o->jac_anchor = o->jac_mid = o->trans_density = NAN;
         o->dip.v = o->dip.lo = o->dip.hi = NAN;
-        o->jac_med = o->trans_med = o->dip;
+        o->jac_med = o->trans_med = o->len_med = o->per_len_med = o->dip;
     }
     sqlite3_finalize(st);
     tvals *tv = calloc(n > 0 ? n : 1, sizeof *tv);
@@ -2011,10 +2003,10 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
         int nb = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
         sqlite3_finalize(st);
         snprintf(sql, sizeof sql,
-                 "select t.profile_jac, t.profile_trans, t.transitions, t.run_id from "
+                 "select t.profile_jac, t.profile_trans, t.transitions, t.run_id, %s from "
                  "trajectories t join runs r on r.run_id = t.run_id where t.kind = ? and "
                  "r.status = 'fit' and r.%s order by t.run_id, t.i",
-                 proto);
+                 mf->has_length ? "t.length" : "NULL", proto);
         long cnt = 0;
         if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
             rc = db_err(db, e, "reading trajectories");
@@ -2044,7 +2036,13 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
                 if (c2) t->cd = c2;
                 int *c3 = realloc(t->ct, sizeof(int) * cap);
                 if (c3) t->ct = c3;
-                ok = a1 && a2 && a3 && c1 && c2 && c3;
+                double *a4 = realloc(t->len, sizeof(double) * cap);
+                if (a4) t->len = a4;
+                double *a5 = realloc(t->dens, sizeof(double) * cap);
+                if (a5) t->dens = a5;
+                int *c4 = realloc(t->cl, sizeof(int) * cap);
+                if (c4) t->cl = c4;
+                ok = a1 && a2 && a3 && c1 && c2 && c3 && a4 && a5 && c4;
                 if (!ok)
                     break;
             }
@@ -2052,6 +2050,14 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
             int run = (int)sqlite3_column_int64(st, 3);
             t->trans[t->nt] = sqlite3_column_double(st, 2);
             t->ct[t->nt++] = run;
+            /* per unit length: only where the length is known and positive */
+            double len = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN
+                                                                   : sqlite3_column_double(st, 4);
+            if (len > 0 && isfinite(len) && isfinite(t->trans[t->nt - 1] / len)) {
+                t->len[t->nl] = len;
+                t->dens[t->nl] = t->trans[t->nt - 1] / len;
+                t->cl[t->nl++] = run;
+            }
             if (nb <= 0)
                 continue;
             int a = json_doubles((const char *)sqlite3_column_text(st, 0), jv, nb);
@@ -2113,9 +2119,10 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
         free(jsum), free(tsum), free(jv), free(pv), free(jn);
         /* medians with cluster intervals */
         size_t mx = resample_cap(t->cd, t->nd), m2 = resample_cap(t->cj, t->nj);
-        size_t m3 = resample_cap(t->ct, t->nt);
+        size_t m3 = resample_cap(t->ct, t->nt), m4 = resample_cap(t->cl, t->nl);
         mx = mx > m2 ? mx : m2;
         mx = mx > m3 ? mx : m3;
+        mx = mx > m4 ? mx : m4;
         double *scr = malloc(sizeof(double) * (mx + 1));
         if (!scr) {
             rc = err_set(e, SN_ENOMEM, "out of memory");
@@ -2132,23 +2139,33 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
         mc.v = t->trans;
         if (t->nt > 0)
             boot_stat(f_median, &mc, t->ct, t->nt, reps, s + 3, 0, &o->trans_med, NULL, NULL, NULL);
+        o->n_len = t->nl;
+        mc.v = t->len;
+        if (t->nl > 0)
+            boot_stat(f_median, &mc, t->cl, t->nl, reps, s + 4, 0, &o->len_med, NULL, NULL, NULL);
+        mc.v = t->dens;
+        if (t->nl > 0)
+            boot_stat(f_median, &mc, t->cl, t->nl, reps, s + 5, 0, &o->per_len_med, NULL, NULL,
+                      NULL);
         free(scr);
     }
     /* data ellipses pooled against the random-ellipse null */
     if (!rc) {
         tvals data = {0}, *null = NULL;
-        long cd = 0, cj = 0, ct = 0;
+        long cd = 0, cj = 0, ct = 0, cl = 0;
         for (int k = 0; k < n; k++) {
             if (!strcmp(res[k].kind, "ellipse-random"))
                 null = &tv[k];
             if (strcmp(res[k].kind, "ellipse-diff") && strcmp(res[k].kind, "ellipse-same"))
                 continue;
-            cd += tv[k].nd, cj += tv[k].nj, ct += tv[k].nt;
+            cd += tv[k].nd, cj += tv[k].nj, ct += tv[k].nt, cl += tv[k].nl;
         }
         data.dip = malloc(sizeof(double) * (cd + 1)), data.cd = malloc(sizeof(int) * (cd + 1));
         data.jac = malloc(sizeof(double) * (cj + 1)), data.cj = malloc(sizeof(int) * (cj + 1));
         data.trans = malloc(sizeof(double) * (ct + 1)), data.ct = malloc(sizeof(int) * (ct + 1));
-        if (!data.dip || !data.cd || !data.jac || !data.cj || !data.trans || !data.ct)
+        data.dens = malloc(sizeof(double) * (cl + 1)), data.cl = malloc(sizeof(int) * (cl + 1));
+        if (!data.dip || !data.cd || !data.jac || !data.cj || !data.trans || !data.ct ||
+            !data.dens || !data.cl)
             rc = err_set(e, SN_ENOMEM, "out of memory");
         for (int k = 0; !rc && k < n; k++) {
             if (strcmp(res[k].kind, "ellipse-diff") && strcmp(res[k].kind, "ellipse-same"))
@@ -2169,6 +2186,11 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
                 memcpy(data.trans + data.nt, tv[k].trans, sizeof(double) * tv[k].nt);
                 memcpy(data.ct + data.nt, tv[k].ct, sizeof(int) * tv[k].nt);
                 data.nt += tv[k].nt;
+            }
+            if (tv[k].nl) {
+                memcpy(data.dens + data.nl, tv[k].dens, sizeof(double) * tv[k].nl);
+                memcpy(data.cl + data.nl, tv[k].cl, sizeof(int) * tv[k].nl);
+                data.nl += tv[k].nl;
             }
         }
         if (!rc && null) {
@@ -2191,6 +2213,10 @@ int an_onoff_summary(sqlite3 *db, int reps, uint64_t seed, an_onoff **out, int *
                        reps, seed + 34, &mf->off_jac, &mf->off_jac_p);
             two_sample(f_log_median, null->trans, null->ct, null->nt, data.trans, data.ct,
                        data.nt, reps, seed + 35, &mf->off_trans, &mf->off_trans_p);
+            /* the claim's statistic: per unit length (data.len is not pooled) */
+            mf->n_len_data = data.nl, mf->n_len_null = null->nl;
+            two_sample(f_log_median, null->dens, null->cl, null->nl, data.dens, data.cl,
+                       data.nl, reps, seed + 36, &mf->off_trans_len, &mf->off_trans_len_p);
         }
         tvals_free(&data);
     }

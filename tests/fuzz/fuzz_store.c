@@ -7,7 +7,7 @@
  * is not a database", "database disk image is malformed"), so this target
  * mainly exercises the refusal paths and SQLite's own corruption checks;
  * the corpus holds small real databases (two sweeps of 4 and 8 tiny runs,
- * 512-byte pages, 18 and 24 kB) so that some mutations land in row data.
+ * 512-byte pages, 19 and 25 kB) so that some mutations land in row data.
  * fuzz_store_rows.c is the structure-aware variant that edits values of a
  * valid database. */
 #include "fuzz_store_read.h"
