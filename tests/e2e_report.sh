@@ -262,4 +262,27 @@ else
     bad report-failed-gnuplot-clean "exit $rc, empty: $empty, temporaries: $tmps, $(cat "$T/err")"
 fi
 
+# --- make demo over a database of an older schema: kept aside, swept afresh ---
+mkdir -p "$T/demospecs" "$T/demo"
+cat >"$T/demospecs/tiny.json" <<'JSON'
+{"name": "tiny", "description": "e2e: two tiny networks", "seed": 5,
+ "fixed": {"data": "fashion-mnist", "train_size": 200, "test_size": 200, "width": 16,
+           "steps": 100, "eval_every": 50, "opt": "adam", "lr": 0.002},
+ "grid": {"depth": [2, 3]}}
+JSON
+$SENSI sweep "$T/demospecs/tiny.json" --db "$T/demo/tiny.db" -q >/dev/null 2>"$T/err" &&
+    $PY tests/sweep_check.py v3 "$T/demo/tiny.db" >/dev/null 2>>"$T/err" ||
+    bad demo-old-schema-setup "$(cat "$T/err")"
+cp "$T/demo/tiny.db" "$T/tiny-v3.db"
+SENSI=$SENSI SENSI_DEMO_SPECS="$T/demospecs" SENSI_DEMO_STUDIES=tiny SENSI_DEMO_OUT="$T/demo" \
+    sh scripts/demo.sh >"$T/out" 2>"$T/err"
+rc=$?
+ver=$($PY -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select value from meta where key = '"'schema_version'"'").fetchone()[0])' "$T/demo/tiny.db" 2>/dev/null)
+if [ $rc -eq 0 ] && cmp -s "$T/demo/tiny.old-schema.db" "$T/tiny-v3.db" && [ "$ver" = 4 ] &&
+    grep -q "older sensi" "$T/out" && [ -s "$T/demo/report/index.html" ]; then
+    ok demo-old-schema-kept
+else
+    bad demo-old-schema-kept "exit $rc, schema of the new db '$ver', $(tail -3 "$T/err")"
+fi
+
 [ $FAILS -eq 0 ] || exit 1
