@@ -466,11 +466,10 @@ static void draw(corr_data *d, const int *idx, int m, int need)
 {
     int nx = d->noise && d->xnoisy && (need & (NEED_X | NEED_LX));
     int nx2 = d->noise && d->x2noisy && (need & NEED_X2);
-    const double *zy = d->z, *zx = d->z + m, *z2 = d->z + 2 * (size_t)m;
+    /* the draws: y's, then x's when redrawn, then x2's when redrawn */
+    const double *zy = d->z, *zx = d->z + m, *z2 = d->z + (size_t)(1 + nx) * m;
     if (d->noise)
         rng_normals(&d->r, d->z, (long)m * (1 + nx + nx2));
-    if (!nx2)
-        z2 = zx;
     for (int i = 0; i < m; i++) {
         int j = idx[i];
         double ex = nx ? zx[i] * d->xsd[j] : 0;
@@ -532,13 +531,8 @@ static double f_spearman_diff(const int *idx, int m, void *ctx)
     return stats_pearson(d->rx, d->ry, m) - fabs(stats_pearson(d->rx2, d->ry, m));
 }
 
-/* boot_stat for a corr_data: the estimate without noise, resamples with
- * (hull_interval); the statistics are correlations, in [-1, 1], or
- * Spearman minus |Spearman|, in [-2, 1] */
-/* Which of x, x2 carry sampling noise, and the tie groups of those that
- * do not (into the buffers xg, x2g point to on entry; NULL after when
- * noisy, absent or on allocation failure: ranks_of then sorts). */
-static void corr_prepare(corr_data *d)
+/* Which of x, x2 carry sampling noise (some sd > 0). */
+static void corr_noisy(corr_data *d)
 {
     d->xnoisy = d->x2noisy = 0;
     for (int i = 0; i < d->n; i++) {
@@ -546,6 +540,14 @@ static void corr_prepare(corr_data *d)
         if (d->x2)
             d->x2noisy |= d->x2sd[i] > 0;
     }
+}
+
+/* corr_noisy, and the tie groups of x, x2 where they carry none (into the
+ * buffers xg, x2g point to on entry; NULL after when noisy, absent or on
+ * allocation failure: ranks_of then sorts). */
+static void corr_prepare(corr_data *d)
+{
+    corr_noisy(d);
     if (d->xg && !d->xnoisy)
         d->xG = stats_tie_groups(d->x, d->n, d->xg);
     if (d->xnoisy || d->xG < 0 || !d->gcnt)
@@ -556,6 +558,9 @@ static void corr_prepare(corr_data *d)
         d->x2g = NULL;
 }
 
+/* boot_stat for a corr_data: the estimate without noise, resamples with
+ * (hull_interval); the statistics are correlations, in [-1, 1], or
+ * Spearman minus |Spearman|, in [-2, 1] */
 static void corr_stat(stats_fn f, corr_data *d, const int *cluster, int reps, uint64_t seed,
                       an_interval *out, double *p, double *lo90, double *hi90)
 {
@@ -831,8 +836,8 @@ static void granulated_boot(corr_data *d, int reps, int tau_b, uint64_t seed, an
     rng r;
     rng_seed(&r, seed);
     rng_seed(&d->r, seed ^ 0x2545f491u);
-    corr_prepare(d);
-    d->xg = d->x2g = NULL; /* only bx and by are used */
+    corr_noisy(d);
+    d->xg = d->x2g = NULL; /* only bx and by are used: no tie groups */
     d->noise = 1;
     int kept = 0;
     for (int rep = 0; rep < reps; rep++) {
