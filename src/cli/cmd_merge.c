@@ -53,6 +53,16 @@ static void remove_db(const char *path)
     unlink(b);
 }
 
+/* Dies unless the input s (at path) has the current schema (version 4). */
+static void input_current(const store *s, const char *path)
+{
+    if (store_schema_version(s) != 4)
+        die("merge: %s has results schema version %d (its trajectories have no length): "
+            "merged into a version-4 database its trajectories would mix with ones that have "
+            "a length; analyze it as it is, or rerun its sweep with this sensi; nothing was "
+            "written", path, store_schema_version(s));
+}
+
 int cmd_merge(int argc, char **argv)
 {
     static const struct option lo[] = {{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
@@ -77,20 +87,12 @@ int cmd_merge(int argc, char **argv)
         die_err(&e);
     store_spec sp;
     store_get_spec(first, &sp);
-    if (store_schema_version(first) != 4)
-        die("merge: %s has results schema version %d (its trajectories have no length): "
-            "merged into a version-4 database its trajectories would mix with ones that have "
-            "a length; analyze it as it is, or rerun its sweep with this sensi; nothing was "
-            "written", in[0], store_schema_version(first));
+    input_current(first, in[0]);
     for (int i = 1; i < n_in; i++) {
         store *s = NULL;
         if (store_open(in[i], NULL, &s, &e))
             die_err(&e);
-        if (store_schema_version(s) != 4)
-            die("merge: %s has results schema version %d (its trajectories have no length): "
-                "merged into a version-4 database its trajectories would mix with ones that "
-                "have a length; analyze it as it is, or rerun its sweep with this sensi; "
-                "nothing was written", in[i], store_schema_version(s));
+        input_current(s, in[i]);
         store_spec si;
         store_get_spec(s, &si);
         if (strcmp(si.hash, sp.hash))
